@@ -1,0 +1,26 @@
+// Top-k accuracy of a classifier over an in-memory image set.
+#pragma once
+#include <torch/torch.h>
+
+#include <functional>
+
+#include "core/data/dataset.h"
+
+namespace dfq {
+
+struct Accuracy {
+  double top1 = 0;  // percent
+  double top5 = 0;  // percent
+  int64_t n = 0;
+};
+
+using Forward = std::function<torch::Tensor(const torch::Tensor&)>;
+
+// Runs `forward` under no_grad on batches of `set` (normalised with `info`).
+Accuracy evaluate(const Forward& forward, const ImageSet& set, const DatasetInfo& info,
+                  int64_t batch_size = 500, torch::Device device = torch::kCPU);
+
+// Number of rows whose target is among the top-k logits.
+int64_t count_topk(const torch::Tensor& logits, const torch::Tensor& targets, int64_t k);
+
+}  // namespace dfq

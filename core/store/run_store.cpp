@@ -1,0 +1,240 @@
+#include "core/store/run_store.h"
+
+#include <fmt/format.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <ctime>
+
+#include "core/store/sqlite_db.h"
+#include "core/util/error.h"
+
+namespace dfq {
+namespace {
+
+// Schema steps; step i takes user_version i to i+1. Never edit a shipped step: append one.
+const std::vector<std::string>& migrations() {
+  static const std::vector<std::string> steps = {
+      // 0 -> 1: the schema of DESIGN.md.
+      R"sql(
+      CREATE TABLE runs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        suite TEXT NOT NULL, method TEXT NOT NULL, model TEXT NOT NULL, dataset TEXT NOT NULL,
+        w_bits INTEGER NOT NULL, a_bits INTEGER NOT NULL, seed INTEGER NOT NULL,
+        config_json TEXT NOT NULL, config_hash TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('running','done','failed','interrupted')),
+        error TEXT, started_at TEXT NOT NULL, ended_at TEXT,
+        git_sha TEXT, git_dirty INTEGER, host TEXT, torch_version TEXT, threads INTEGER, device TEXT);
+      CREATE TABLE metrics (run_id INTEGER NOT NULL REFERENCES runs(id), key TEXT NOT NULL, value REAL,
+        PRIMARY KEY (run_id, key));
+      CREATE TABLE curves (run_id INTEGER NOT NULL REFERENCES runs(id), step INTEGER NOT NULL,
+        key TEXT NOT NULL, value REAL, PRIMARY KEY (run_id, step, key));
+      CREATE INDEX runs_cell ON runs(suite, method, model, dataset, w_bits, a_bits, seed);
+      )sql",
+      // 1 -> 2: the writer's pid, so a later open can tell a live run from a killed one.
+      R"sql(
+      ALTER TABLE runs ADD COLUMN pid INTEGER;
+      CREATE INDEX runs_status ON runs(status);
+      )sql",
+  };
+  return steps;
+}
+
+const char* kRunColumns =
+    "id, suite, method, model, dataset, w_bits, a_bits, seed, config_json, config_hash, status, "
+    "COALESCE(error,''), started_at, COALESCE(ended_at,''), COALESCE(git_sha,''), COALESCE(git_dirty,0), "
+    "COALESCE(host,''), COALESCE(torch_version,''), COALESCE(threads,0), COALESCE(device,''), COALESCE(pid,0)";
+
+RunRecord read_run(const Statement& s) {
+  RunRecord r;
+  r.id = s.int64(0);
+  r.key.suite = s.text(1);
+  r.key.method = s.text(2);
+  r.key.model = s.text(3);
+  r.key.dataset = s.text(4);
+  r.key.w_bits = static_cast<int>(s.int64(5));
+  r.key.a_bits = static_cast<int>(s.int64(6));
+  r.key.seed = s.int64(7);
+  r.config_json = s.text(8);
+  r.config_hash = s.text(9);
+  r.status = s.text(10);
+  r.error = s.text(11);
+  r.started_at = s.text(12);
+  r.ended_at = s.text(13);
+  r.git_sha = s.text(14);
+  r.git_dirty = s.int64(15) != 0;
+  r.host = s.text(16);
+  r.torch_version = s.text(17);
+  r.threads = static_cast<int>(s.int64(18));
+  r.device = s.text(19);
+  r.pid = s.int64(20);
+  return r;
+}
+
+std::string local_host() {
+  char host[256] = {0};
+  gethostname(host, sizeof(host) - 1);
+  return host;
+}
+
+}  // namespace
+
+std::string utc_now() {
+  std::time_t now = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  return buf;
+}
+
+RunStore::RunStore(const std::string& path) : path_(path), db_(std::make_unique<SqliteDb>(path)) {
+  db_->exec("PRAGMA journal_mode=WAL");
+  db_->exec("PRAGMA synchronous=NORMAL");
+  db_->exec("PRAGMA foreign_keys=ON");
+  migrate();
+  recover_interrupted();
+}
+
+RunStore::~RunStore() = default;
+
+void RunStore::migrate() {
+  Transaction tx(*db_);
+  int v = db_->user_version();
+  const auto& steps = migrations();
+  if (v > static_cast<int>(steps.size()))
+    throw Error(fmt::format("run store '{}' has schema version {}, newer than this build's {}; update dfqbench or "
+                            "use another --store",
+                            path_, v, steps.size()));
+  for (; v < static_cast<int>(steps.size()); ++v) {
+    db_->exec(steps[v]);
+    db_->set_user_version(v + 1);
+  }
+  tx.commit();
+}
+
+int RunStore::schema_version() const { return db_->user_version(); }
+
+int64_t RunStore::recover_interrupted() {
+  const std::string host = local_host();
+  std::vector<int64_t> dead;
+  {
+    Statement s(*db_, "SELECT id, COALESCE(pid,0) FROM runs WHERE status='running' AND host=?");
+    s.bind(1, host);
+    while (s.step()) {
+      pid_t pid = static_cast<pid_t>(s.int64(1));
+      bool alive = pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
+      if (!alive) dead.push_back(s.int64(0));
+    }
+  }
+  if (dead.empty()) return 0;
+  Transaction tx(*db_);
+  Statement u(*db_,
+              "UPDATE runs SET status='interrupted', ended_at=?, error='process ended before the run finished' "
+              "WHERE id=? AND status='running'");
+  for (int64_t id : dead) {
+    u.bind(1, utc_now()).bind(2, id);
+    u.run();
+  }
+  tx.commit();
+  return static_cast<int64_t>(dead.size());
+}
+
+int64_t RunStore::begin_run(const RunKey& k, const std::string& config_json, const std::string& config_hash,
+                            const Environment& env) {
+  Transaction tx(*db_);
+  Statement s(*db_,
+              "INSERT INTO runs (suite, method, model, dataset, w_bits, a_bits, seed, config_json, config_hash, "
+              "status, started_at, git_sha, git_dirty, host, torch_version, threads, device, pid) "
+              "VALUES (?,?,?,?,?,?,?,?,?,'running',?,?,?,?,?,?,?,?)");
+  s.bind(1, k.suite).bind(2, k.method).bind(3, k.model).bind(4, k.dataset);
+  s.bind(5, int64_t{k.w_bits}).bind(6, int64_t{k.a_bits}).bind(7, k.seed);
+  s.bind(8, config_json).bind(9, config_hash).bind(10, utc_now());
+  s.bind(11, env.git_sha).bind(12, int64_t{env.git_dirty}).bind(13, env.host).bind(14, env.torch_version);
+  s.bind(15, int64_t{env.threads}).bind(16, env.device).bind(17, int64_t{getpid()});
+  s.run();
+  int64_t id = db_->last_insert_id();
+  tx.commit();
+  return id;
+}
+
+void RunStore::log_curves(int64_t run, int64_t step, const std::vector<std::pair<std::string, double>>& values) {
+  Transaction tx(*db_);
+  Statement s(*db_, "INSERT OR REPLACE INTO curves (run_id, step, key, value) VALUES (?,?,?,?)");
+  for (const auto& [key, value] : values) {
+    s.bind(1, run).bind(2, step).bind(3, key).bind(4, value);
+    s.run();
+  }
+  tx.commit();
+}
+
+void RunStore::finish_run(int64_t run, const std::map<std::string, double>& metrics) {
+  Transaction tx(*db_);
+  Statement s(*db_, "INSERT OR REPLACE INTO metrics (run_id, key, value) VALUES (?,?,?)");
+  for (const auto& [key, value] : metrics) {
+    s.bind(1, run).bind(2, key).bind(3, value);
+    s.run();
+  }
+  Statement u(*db_, "UPDATE runs SET status='done', ended_at=?, error=NULL WHERE id=?");
+  u.bind(1, utc_now()).bind(2, run);
+  u.run();
+  tx.commit();
+}
+
+void RunStore::end_run(int64_t run, const std::string& status, const std::string& error) {
+  if (status != "failed" && status != "interrupted")
+    throw InvalidInputError(fmt::format("end_run: status must be failed or interrupted, got '{}'", status));
+  Transaction tx(*db_);
+  Statement u(*db_, "UPDATE runs SET status=?, ended_at=?, error=? WHERE id=?");
+  u.bind(1, status).bind(2, utc_now()).bind(3, error).bind(4, run);
+  u.run();
+  tx.commit();
+}
+
+std::vector<RunRecord> RunStore::list_runs(const RunFilter& f) const {
+  std::string sql = fmt::format(
+      "SELECT {} FROM runs WHERE (?1='' OR suite=?1) AND (?2='' OR method=?2) AND (?3='' OR model=?3) "
+      "AND (?4='' OR dataset=?4) AND (?5='' OR status=?5) ORDER BY id DESC LIMIT ?6",
+      kRunColumns);
+  Statement s(*db_, sql);
+  s.bind(1, f.suite).bind(2, f.method).bind(3, f.model).bind(4, f.dataset).bind(5, f.status);
+  s.bind(6, f.limit > 0 ? f.limit : int64_t{-1});
+  std::vector<RunRecord> out;
+  while (s.step()) out.push_back(read_run(s));
+  return out;
+}
+
+std::optional<RunRecord> RunStore::get_run(int64_t run) const {
+  Statement s(*db_, fmt::format("SELECT {} FROM runs WHERE id=?", kRunColumns));
+  s.bind(1, run);
+  if (s.step()) return read_run(s);
+  return std::nullopt;
+}
+
+std::optional<RunRecord> RunStore::find_done(const RunKey& k, const std::string& config_hash) const {
+  Statement s(*db_, fmt::format("SELECT {} FROM runs WHERE status='done' AND suite=? AND method=? AND model=? "
+                                "AND dataset=? AND w_bits=? AND a_bits=? AND seed=? AND config_hash=? "
+                                "ORDER BY id DESC LIMIT 1",
+                                kRunColumns));
+  s.bind(1, k.suite).bind(2, k.method).bind(3, k.model).bind(4, k.dataset);
+  s.bind(5, int64_t{k.w_bits}).bind(6, int64_t{k.a_bits}).bind(7, k.seed).bind(8, config_hash);
+  if (s.step()) return read_run(s);
+  return std::nullopt;
+}
+
+std::map<std::string, double> RunStore::metrics(int64_t run) const {
+  Statement s(*db_, "SELECT key, value FROM metrics WHERE run_id=?");
+  s.bind(1, run);
+  std::map<std::string, double> out;
+  while (s.step()) out[s.text(0)] = s.real(1);
+  return out;
+}
+
+std::vector<CurvePoint> RunStore::curves(int64_t run) const {
+  Statement s(*db_, "SELECT step, key, value FROM curves WHERE run_id=? ORDER BY step, key");
+  s.bind(1, run);
+  std::vector<CurvePoint> out;
+  while (s.step()) out.push_back({s.int64(0), s.text(1), s.real(2)});
+  return out;
+}
+
+}  // namespace dfq

@@ -1,0 +1,81 @@
+// The SQLite run store (schema in DESIGN.md; versioned with PRAGMA user_version and
+// migrated forward on open). WAL mode, busy timeout, one transaction per write.
+// A run is `running` until finish_run commits its metrics and status together; a run
+// whose process died is marked `interrupted` by the next open.
+#pragma once
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/util/env.h"
+
+namespace dfq {
+
+class SqliteDb;
+
+struct RunKey {
+  std::string suite = "adhoc";
+  std::string method, model, dataset;
+  int w_bits = 32, a_bits = 32;
+  int64_t seed = 0;
+};
+
+struct RunRecord {
+  int64_t id = 0;
+  RunKey key;
+  std::string config_json, config_hash, status, error, started_at, ended_at;
+  std::string git_sha, host, torch_version, device;
+  bool git_dirty = false;
+  int threads = 0;
+  int64_t pid = 0;
+};
+
+struct CurvePoint {
+  int64_t step;
+  std::string key;
+  double value;
+};
+
+struct RunFilter {
+  std::string suite, method, model, dataset, status;
+  int64_t limit = 0;  // 0: no limit
+};
+
+class RunStore {
+ public:
+  static constexpr int kSchemaVersion = 2;
+
+  explicit RunStore(const std::string& path);
+  ~RunStore();
+
+  int64_t begin_run(const RunKey& key, const std::string& config_json, const std::string& config_hash,
+                    const Environment& env);
+  // One transaction for all points of a step.
+  void log_curves(int64_t run, int64_t step, const std::vector<std::pair<std::string, double>>& values);
+  // Metrics and status `done` commit together, or not at all.
+  void finish_run(int64_t run, const std::map<std::string, double>& metrics);
+  // status: "failed" or "interrupted"; metrics already logged are kept out of reports by status.
+  void end_run(int64_t run, const std::string& status, const std::string& error);
+
+  std::vector<RunRecord> list_runs(const RunFilter& filter = {}) const;
+  std::optional<RunRecord> get_run(int64_t run) const;
+  std::optional<RunRecord> find_done(const RunKey& key, const std::string& config_hash) const;
+  std::map<std::string, double> metrics(int64_t run) const;
+  std::vector<CurvePoint> curves(int64_t run) const;
+  int schema_version() const;
+  // Marks `running` runs of dead local processes as interrupted; returns how many.
+  int64_t recover_interrupted();
+  const std::string& path() const { return path_; }
+
+ private:
+  void migrate();
+  std::string path_;
+  std::unique_ptr<SqliteDb> db_;
+};
+
+// UTC timestamp, ISO 8601.
+std::string utc_now();
+
+}  // namespace dfq

@@ -1,0 +1,47 @@
+#include "core/util/env.h"
+
+#include <torch/torch.h>
+#include <torch/version.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+
+namespace dfq {
+namespace {
+
+std::string run_command(const std::string& cmd) {
+  std::string out;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return out;
+  std::array<char, 256> buf;
+  while (fgets(buf.data(), buf.size(), p)) out += buf.data();
+  pclose(p);
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  return out;
+}
+
+}  // namespace
+
+std::string source_dir() {
+  if (const char* env = std::getenv("DFQ_SOURCE_DIR")) return env;
+  return DFQ_SOURCE_DIR;
+}
+
+Environment capture_environment() {
+  Environment e;
+  const std::string git = "git -C '" + source_dir() + "' ";
+  e.git_sha = run_command(git + "rev-parse HEAD 2>/dev/null");
+  if (e.git_sha.empty()) e.git_sha = "unknown";
+  e.git_dirty = !run_command(git + "status --porcelain --untracked-files=no 2>/dev/null").empty();
+  char host[256] = {0};
+  gethostname(host, sizeof(host) - 1);
+  e.host = host;
+  e.torch_version = TORCH_VERSION;
+  e.threads = torch::get_num_threads();
+  e.device = torch::cuda::is_available() ? "cuda:0" : "cpu";
+  return e;
+}
+
+}  // namespace dfq

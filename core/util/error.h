@@ -1,0 +1,38 @@
+// Typed exceptions whose messages name the offending value and the fix.
+// The CLI prints what() on one line and exits non-zero.
+#pragma once
+#include <stdexcept>
+#include <string>
+
+namespace dfq {
+
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// The user asked for something that does not exist or is out of range.
+class InvalidInputError : public Error {
+ public:
+  using Error::Error;
+};
+
+// A file the run needs is absent; the message says how to obtain it.
+class MissingFileError : public Error {
+ public:
+  using Error::Error;
+};
+
+// A file exists but its contents are not what they claim to be.
+class CorruptFileError : public Error {
+ public:
+  using Error::Error;
+};
+
+// A training run produced a non-finite loss.
+class NumericalError : public Error {
+ public:
+  using Error::Error;
+};
+
+}  // namespace dfq

@@ -1,0 +1,64 @@
+#include "core/util/progress.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+namespace dfq {
+namespace {
+bool g_enabled = true;
+}
+
+void ProgressReporter::set_enabled(bool on) { g_enabled = on; }
+
+std::string format_duration(double s) {
+  if (s < 0 || s != s) return "?";
+  int64_t t = static_cast<int64_t>(s + 0.5);
+  if (t >= 3600) return fmt::format("{}h{:02}m", t / 3600, (t % 3600) / 60);
+  if (t >= 60) return fmt::format("{}m{:02}s", t / 60, t % 60);
+  return fmt::format("{}s", t);
+}
+
+ProgressReporter::ProgressReporter(std::string title, int64_t total, std::string unit)
+    : title_(std::move(title)), total_(total), unit_(std::move(unit)),
+      start_(std::chrono::steady_clock::now()), last_draw_(start_), tty_(isatty(STDERR_FILENO)) {}
+
+double ProgressReporter::elapsed_seconds() const {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+}
+
+void ProgressReporter::update(int64_t done, const std::string& status) {
+  if (!g_enabled) return;
+  auto now = std::chrono::steady_clock::now();
+  // A terminal gets a live line; a log file gets a line every 10 s.
+  double gap = tty_ ? 0.25 : 10.0;
+  if (std::chrono::duration<double>(now - last_draw_).count() < gap && done < total_) return;
+  last_draw_ = now;
+  draw(done, status, false);
+}
+
+void ProgressReporter::finish(const std::string& status) {
+  if (!g_enabled) return;
+  draw(total_, status, true);
+}
+
+void ProgressReporter::draw(int64_t done, const std::string& status, bool final) {
+  double el = elapsed_seconds();
+  double rate = el > 0 ? done / el : 0;
+  double eta = rate > 0 ? (total_ - done) / rate : -1;
+  int pct = total_ > 0 ? static_cast<int>(100.0 * done / total_) : 100;
+  std::string line = final
+      ? fmt::format("{}: {}/{} {} in {} ({:.2f} {}/s) {}", title_, done, total_, unit_,
+                    format_duration(el), rate, unit_, status)
+      : fmt::format("{}: {:3d}% {}/{} {} | {:.2f} {}/s | ETA {} | {}", title_, pct, done, total_,
+                    unit_, rate, unit_, format_duration(eta), status);
+  if (tty_) {
+    std::fprintf(stderr, "\r\033[K%s%s", line.c_str(), final ? "\n" : "");
+  } else {
+    std::fprintf(stderr, "%s\n", line.c_str());
+  }
+  std::fflush(stderr);
+}
+
+}  // namespace dfq

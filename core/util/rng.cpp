@@ -1,0 +1,46 @@
+#include "core/util/rng.h"
+
+#include <torch/torch.h>
+
+#include <cstdlib>
+#include <string>
+#include <thread>
+
+namespace dfq {
+
+uint64_t SplitMix64::next() {
+  uint64_t z = (state_ += 0x9E3779B97F4A7C15ULL);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+uint64_t SplitMix64::below(uint64_t n) {
+  // Rejection sampling keeps the draw unbiased.
+  const uint64_t limit = UINT64_MAX - UINT64_MAX % n;
+  uint64_t v;
+  do {
+    v = next();
+  } while (v >= limit);
+  return v % n;
+}
+
+std::vector<int64_t> permutation(int64_t n, uint64_t seed) {
+  std::vector<int64_t> p(n);
+  for (int64_t i = 0; i < n; ++i) p[i] = i;
+  SplitMix64 rng(seed);
+  for (int64_t i = n - 1; i > 0; --i) std::swap(p[i], p[rng.below(i + 1)]);
+  return p;
+}
+
+void seed_everything(uint64_t seed) { torch::manual_seed(seed); }
+
+int configure_threads(int n) {
+  if (n <= 0) n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  torch::set_num_threads(n);
+  // OpenBLAS reads this at first use; keep workers from oversubscribing the cores.
+  setenv("OPENBLAS_NUM_THREADS", std::to_string(n).c_str(), 0);
+  return n;
+}
+
+}  // namespace dfq

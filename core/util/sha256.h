@@ -1,0 +1,10 @@
+// SHA-256 (FIPS 180-4) for weight-file integrity checks in the model zoo manifests.
+#pragma once
+#include <string>
+
+namespace dfq {
+
+std::string sha256_hex(const std::string& bytes);
+std::string sha256_file(const std::string& path);
+
+}  // namespace dfq

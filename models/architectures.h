@@ -1,0 +1,68 @@
+// The concrete architectures. Every activation is a QAct module, every conv a QConv2d,
+// every BatchNorm2d a TapBatchNorm2d, so quantizers and statistics taps attach by walking
+// the tree (one QAct per ReLU use, as pytorchcv's models have one module per use).
+#pragma once
+#include "core/quant/layers.h"
+#include "models/net.h"
+
+namespace dfq {
+
+// CIFAR-style ResNet (pytorchcv layout: 3x3 stem, three stages of 16/32/64 channels,
+// 1x1 conv + BN projection shortcuts). depth = 6n + 2.
+class CifarResNetImpl : public NetImpl {
+ public:
+  CifarResNetImpl(const ModelSpec& spec, int depth);
+  torch::Tensor features(const torch::Tensor& x) override;
+  torch::Tensor head(const torch::Tensor& f) override;
+
+ private:
+  QConv2d conv1{nullptr};
+  TapBatchNorm2d bn1{nullptr};
+  QAct act1{nullptr};
+  torch::nn::Sequential stages;
+  QLinear fc{nullptr};
+};
+
+// ImageNet-style ResNet (torchvision layout, v1.5 bottlenecks). depth 18 or 50.
+class ImageNetResNetImpl : public NetImpl {
+ public:
+  ImageNetResNetImpl(const ModelSpec& spec, int depth);
+  torch::Tensor features(const torch::Tensor& x) override;
+  torch::Tensor head(const torch::Tensor& f) override;
+
+ private:
+  QConv2d conv1{nullptr};
+  TapBatchNorm2d bn1{nullptr};
+  QAct act1{nullptr};
+  torch::nn::Sequential layers;
+  QLinear fc{nullptr};
+};
+
+// MobileNetV2 (torchvision layout, width 1.0).
+class MobileNetV2Impl : public NetImpl {
+ public:
+  explicit MobileNetV2Impl(const ModelSpec& spec);
+  torch::Tensor features(const torch::Tensor& x) override;
+  torch::Tensor head(const torch::Tensor& f) override;
+
+ private:
+  torch::nn::Sequential body;
+  torch::nn::Dropout dropout{nullptr};
+  QLinear fc{nullptr};
+};
+
+// LeNet-5 with BatchNorm after each convolution; a fast model for tests and CI.
+class LeNet5Impl : public NetImpl {
+ public:
+  explicit LeNet5Impl(const ModelSpec& spec);
+  torch::Tensor features(const torch::Tensor& x) override;
+  torch::Tensor head(const torch::Tensor& f) override;
+
+ private:
+  QConv2d conv1{nullptr}, conv2{nullptr};
+  TapBatchNorm2d bn1{nullptr}, bn2{nullptr};
+  QAct act1{nullptr}, act2{nullptr}, act3{nullptr}, act4{nullptr};
+  QLinear fc1{nullptr}, fc2{nullptr}, fc3{nullptr};
+};
+
+}  // namespace dfq

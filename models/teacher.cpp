@@ -1,0 +1,79 @@
+#include "models/teacher.h"
+
+#include <fmt/format.h>
+#include <torch/version.h>
+
+#include <cmath>
+#include <ctime>
+
+#include "core/data/batch_loader.h"
+#include "core/eval/accuracy.h"
+#include "core/util/error.h"
+#include "core/util/progress.h"
+#include "core/util/rng.h"
+
+namespace dfq {
+
+TeacherResult train_teacher(const TeacherOptions& o) {
+  if (o.epochs <= 0) throw InvalidInputError(fmt::format("--epochs must be positive, got {}", o.epochs));
+  const auto data = load_dataset(o.dataset, o.data_root, o.val_size);
+  seed_everything(o.seed);
+  Net net = make_model({o.model, data.info.channels, data.info.classes, data.info.size});
+  torch::optim::SGD opt(net->parameters(),
+                        torch::optim::SGDOptions(o.lr).momentum(0.9).weight_decay(o.weight_decay).nesterov(true));
+  BatchLoader loader(data.train, data.info, o.batch_size, /*shuffle=*/true, /*augment=*/true, o.seed,
+                     torch::kCPU, /*drop_last=*/true);
+  const int64_t per_epoch = loader.batches_per_epoch();
+  const int64_t total = per_epoch * o.epochs;
+  ProgressReporter progress(fmt::format("teacher {} on {}", o.model, o.dataset), total, "it");
+  int64_t step = 0;
+  double val_top1 = 0;
+  for (int epoch = 0; epoch < o.epochs; ++epoch) {
+    net->train();
+    loader.start_epoch(epoch);
+    Batch b;
+    double loss_sum = 0;
+    int64_t correct = 0, seen = 0;
+    while (loader.next(b)) {
+      const double lr = 0.5 * o.lr * (1 + std::cos(M_PI * step / total));
+      for (auto& g : opt.param_groups()) static_cast<torch::optim::SGDOptions&>(g.options()).lr(lr);
+      auto logits = net->forward(b.x);
+      auto loss = torch::nn::functional::cross_entropy(logits, b.y);
+      opt.zero_grad();
+      loss.backward();
+      opt.step();
+      loss_sum += loss.item<double>() * b.y.size(0);
+      correct += count_topk(logits.detach(), b.y, 1);
+      seen += b.y.size(0);
+      ++step;
+      progress.update(step, fmt::format("epoch {}/{} loss {:.4f} train {:.2f}% val {:.2f}%", epoch + 1, o.epochs,
+                                        loss_sum / seen, 100.0 * correct / seen, val_top1));
+    }
+    net->eval();
+    val_top1 = evaluate([&](const torch::Tensor& x) { return net->forward(x); }, data.val, data.info).top1;
+  }
+  net->eval();
+  auto test = evaluate([&](const torch::Tensor& x) { return net->forward(x); }, data.test, data.info);
+  progress.finish(fmt::format("test top-1 {:.2f}% val top-1 {:.2f}%", test.top1, val_top1));
+
+  TeacherManifest m;
+  m.dataset = o.dataset;
+  m.model = o.model;
+  m.in_channels = data.info.channels;
+  m.num_classes = data.info.classes;
+  m.image_size = data.info.size;
+  m.seed = o.seed;
+  m.epochs = o.epochs;
+  m.test_top1 = test.top1;
+  m.val_top1 = val_top1;
+  m.seconds = progress.elapsed_seconds();
+  m.command = o.command;
+  m.torch_version = TORCH_VERSION;
+  std::time_t now = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  m.created_at = buf;
+  return {net, m};
+}
+
+}  // namespace dfq

@@ -1,0 +1,31 @@
+// Full-precision teacher training: SGD (Nesterov, momentum 0.9, weight decay 5e-4),
+// cosine learning-rate decay per iteration, random crop + horizontal flip.
+#pragma once
+#include <string>
+
+#include "core/data/dataset.h"
+#include "models/zoo.h"
+
+namespace dfq {
+
+struct TeacherOptions {
+  std::string model = "resnet20";
+  std::string dataset = "fashion-mnist";
+  std::string data_root;
+  int epochs = 15;
+  int64_t batch_size = 128;
+  double lr = 0.1;
+  double weight_decay = 5e-4;
+  uint64_t seed = 0;
+  int64_t val_size = 5000;
+  std::string command;  // recorded in the manifest
+};
+
+struct TeacherResult {
+  Net net;
+  TeacherManifest manifest;
+};
+
+TeacherResult train_teacher(const TeacherOptions& options);
+
+}  // namespace dfq

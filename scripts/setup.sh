@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the Debian packages dfqbench needs; installs only what is missing.
+set -euo pipefail
+PKGS=(cmake ninja-build g++ make pkg-config zlib1g-dev libtorch-dev libopenblas0-pthread
+      libfmt-dev libsqlite3-dev sqlite3 libgtest-dev libbenchmark-dev libcli11-dev
+      libyaml-cpp-dev nlohmann-json3-dev libfccp-dev gnuplot-nox dataset-fashion-mnist)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all ${#PKGS[@]} packages present"
+  exit 0
+fi
+echo "setup: installing ${missing[*]}"
+SUDO=""
+if [ "$(id -u)" != 0 ]; then
+  command -v sudo >/dev/null || { echo "setup: need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
+  SUDO=sudo
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,177 @@
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/store/run_store.h"
+#include "core/store/sqlite_db.h"
+#include "core/util/error.h"
+#include "tests/test_util.h"
+
+namespace dfq {
+namespace {
+
+RunKey key(const std::string& method, int64_t seed = 0) {
+  RunKey k;
+  k.suite = "test";
+  k.method = method;
+  k.model = "lenet5";
+  k.dataset = "fashion-mnist";
+  k.w_bits = 4;
+  k.a_bits = 4;
+  k.seed = seed;
+  return k;
+}
+
+Environment env() {
+  Environment e;
+  e.git_sha = "abc";
+  e.host = "h";
+  e.threads = 2;
+  e.device = "cpu";
+  return e;
+}
+
+TEST(RunStore, RoundTripsRunsMetricsAndCurves) {
+  testing::TempDir dir;
+  RunStore store(dir.file("runs.sqlite"));
+  EXPECT_EQ(store.schema_version(), RunStore::kSchemaVersion);
+  auto id = store.begin_run(key("gdfq"), "{\"lr\":0.1}", "h1", env());
+  store.log_curves(id, 0, {{"loss_q", 1.5}, {"top1", 20.0}});
+  store.log_curves(id, 1, {{"loss_q", 0.5}});
+  EXPECT_EQ(store.get_run(id)->status, "running");
+  EXPECT_FALSE(store.find_done(key("gdfq"), "h1").has_value());
+  store.finish_run(id, {{"top1", 81.25}, {"top5", 99.0}});
+  auto r = store.get_run(id);
+  EXPECT_EQ(r->status, "done");
+  EXPECT_EQ(r->key.w_bits, 4);
+  EXPECT_EQ(r->git_sha, "abc");
+  EXPECT_DOUBLE_EQ(store.metrics(id).at("top1"), 81.25);
+  EXPECT_EQ(store.curves(id).size(), 3u);
+  EXPECT_TRUE(store.find_done(key("gdfq"), "h1").has_value());
+  EXPECT_FALSE(store.find_done(key("gdfq"), "other-hash").has_value());
+}
+
+TEST(RunStore, MigratesVersionOneForward) {
+  testing::TempDir dir;
+  const auto path = dir.file("old.sqlite");
+  {
+    // A store written by schema version 1 (no pid column), with one finished run.
+    SqliteDb db(path);
+    db.exec(R"sql(
+      CREATE TABLE runs (id INTEGER PRIMARY KEY AUTOINCREMENT, suite TEXT NOT NULL, method TEXT NOT NULL,
+        model TEXT NOT NULL, dataset TEXT NOT NULL, w_bits INTEGER NOT NULL, a_bits INTEGER NOT NULL,
+        seed INTEGER NOT NULL, config_json TEXT NOT NULL, config_hash TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('running','done','failed','interrupted')), error TEXT,
+        started_at TEXT NOT NULL, ended_at TEXT, git_sha TEXT, git_dirty INTEGER, host TEXT,
+        torch_version TEXT, threads INTEGER, device TEXT);
+      CREATE TABLE metrics (run_id INTEGER NOT NULL REFERENCES runs(id), key TEXT NOT NULL, value REAL,
+        PRIMARY KEY (run_id, key));
+      CREATE TABLE curves (run_id INTEGER NOT NULL REFERENCES runs(id), step INTEGER NOT NULL,
+        key TEXT NOT NULL, value REAL, PRIMARY KEY (run_id, step, key));
+      INSERT INTO runs (suite, method, model, dataset, w_bits, a_bits, seed, config_json, config_hash, status,
+        started_at) VALUES ('cpu','gdfq','resnet20','fashion-mnist',4,4,0,'{}','x','done','2026-01-01T00:00:00Z');
+      INSERT INTO metrics VALUES (1, 'top1', 88.5);
+      PRAGMA user_version = 1;
+    )sql");
+  }
+  RunStore store(path);
+  EXPECT_EQ(store.schema_version(), 2);
+  auto runs = store.list_runs();
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].key.method, "gdfq");
+  EXPECT_EQ(runs[0].pid, 0);
+  EXPECT_DOUBLE_EQ(store.metrics(runs[0].id).at("top1"), 88.5);
+  // New runs record their pid in the migrated column.
+  auto id = store.begin_run(key("noise"), "{}", "y", env());
+  EXPECT_EQ(store.get_run(id)->pid, getpid());
+}
+
+TEST(RunStore, RefusesNewerSchema) {
+  testing::TempDir dir;
+  {
+    SqliteDb db(dir.file("new.sqlite"));
+    db.set_user_version(99);
+  }
+  EXPECT_THROW(RunStore(dir.file("new.sqlite")), Error);
+}
+
+TEST(RunStore, KilledRunIsMarkedInterruptedAndHasNoMetricsShownAsDone) {
+  testing::TempDir dir;
+  const auto path = dir.file("runs.sqlite");
+  { RunStore init(path); }
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    RunStore store(path);
+    Environment e = env();
+    char host[256] = {0};
+    gethostname(host, 255);
+    e.host = host;
+    auto id = store.begin_run(key("adasg"), "{}", "h", e);
+    store.log_curves(id, 0, {{"loss_q", 1.0}});
+    raise(SIGKILL);  // dies mid-run, before finish_run
+    _exit(0);
+  }
+  int status = 0;
+  waitpid(child, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status));
+  RunStore store(path);
+  auto runs = store.list_runs();
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].status, "interrupted");
+  EXPECT_TRUE(store.metrics(runs[0].id).empty());
+  EXPECT_EQ(store.curves(runs[0].id).size(), 1u);  // what was logged before the kill survives
+  EXPECT_FALSE(store.find_done(key("adasg"), "h").has_value());
+}
+
+TEST(RunStore, LiveRunIsNotMarkedInterrupted) {
+  testing::TempDir dir;
+  RunStore a(dir.file("runs.sqlite"));
+  Environment e = env();
+  char host[256] = {0};
+  gethostname(host, 255);
+  e.host = host;
+  auto id = a.begin_run(key("gdfq"), "{}", "h", e);
+  RunStore b(dir.file("runs.sqlite"));  // this process is alive
+  EXPECT_EQ(b.get_run(id)->status, "running");
+}
+
+TEST(RunStore, TwoProcessesWritingAtOnceBothSucceed) {
+  testing::TempDir dir;
+  const auto path = dir.file("runs.sqlite");
+  { RunStore init(path); }
+  constexpr int kRuns = 60;
+  pid_t kids[2];
+  for (int w = 0; w < 2; ++w) {
+    kids[w] = fork();
+    ASSERT_GE(kids[w], 0);
+    if (kids[w] == 0) {
+      try {
+        RunStore store(path);
+        for (int i = 0; i < kRuns; ++i) {
+          auto id = store.begin_run(key(w == 0 ? "gdfq" : "adasg", i), "{}", "h", env());
+          for (int s = 0; s < 5; ++s) store.log_curves(id, s, {{"loss", double(s)}, {"acc", double(i)}});
+          store.finish_run(id, {{"top1", double(i)}});
+        }
+        _exit(0);
+      } catch (...) {
+        _exit(1);
+      }
+    }
+  }
+  for (pid_t k : kids) {
+    int status = 0;
+    waitpid(k, &status, 0);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  }
+  RunStore store(path);
+  RunFilter f;
+  f.status = "done";
+  EXPECT_EQ(store.list_runs(f).size(), 2u * kRuns);
+  f.method = "adasg";
+  EXPECT_EQ(store.list_runs(f).size(), size_t(kRuns));
+}
+
+}  // namespace
+}  // namespace dfq
