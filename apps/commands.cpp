@@ -7,7 +7,10 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "apps/runner.h"
 #include "core/data/dataset.h"
+#include "core/util/interrupt.h"
+#include "methods/registry.h"
 #include "core/store/run_store.h"
 #include "core/util/error.h"
 #include "core/util/progress.h"
@@ -61,6 +64,38 @@ int cmd_runs(const GlobalOptions& g, const RunFilter& filter) {
   return 0;
 }
 
+int cmd_list(bool show_config) {
+  fmt::print("{:<10} {:<6} {:<10} {:<10} {:<18} {}\n", "method", "year", "generator", "finetunes", "bits", "paper");
+  for (const auto& m : method_registry()) {
+    fmt::print("{:<10} {:<6} {:<10} {:<10} {:<18} {}\n", m.name, m.year ? std::to_string(m.year) : "-",
+               m.needs_generator ? "yes" : "no", m.fine_tunes ? "yes" : "no", fmt::format("{}", fmt::join(m.bits, ",")),
+               m.paper);
+    if (show_config) fmt::print("    defaults: {}\n", m.defaults.dump());
+  }
+  return 0;
+}
+
+int cmd_run(const GlobalOptions& g, CellRequest req) {
+  ensure_parent_dir(g.store);
+  RunStore store(g.store);
+  install_stop_handlers();
+  req.quiet = g.quiet;
+  try {
+    auto r = run_cell(store, req);
+    auto get = [&](const char* k) { return r.metrics.count(k) ? fmt::format("{:.2f}", r.metrics[k]) : "-"; };
+    fmt::print("run {} {}: {} W{}A{} {} {} seed {}\n", r.run_id, r.status, req.key.method, req.key.w_bits,
+               req.key.a_bits, req.key.model, req.key.dataset, req.key.seed);
+    fmt::print("  top-1 (final epoch) {}%  top-5 {}%  val top-1 {}%  val-selected {}%  best-on-test {}% "
+               "(optimistic)  teacher {}%  {} s\n",
+               get("top1"), get("top5"), get("top1_val"), get("top1_val_selected"), get("top1_best_test"),
+               get("fp_top1"), get("train_seconds"));
+    return 0;
+  } catch (const InterruptedError&) {
+    std::cerr << "dfq: interrupted; the run is recorded as interrupted in " << g.store << "\n";
+    return 130;
+  }
+}
+
 }  // namespace
 
 int guarded(const GlobalOptions& g, const std::function<int()>& body) {
@@ -110,6 +145,31 @@ void register_commands(CLI::App& app, GlobalOptions& g) {
       return 0;
     }));
   });
+
+  // dfq list
+  auto* list = app.add_subcommand("list", "list the registered methods with paper, year and supported bits");
+  static bool list_config = false;
+  list->add_flag("--config", list_config, "also print each method's default configuration");
+  list->callback([&g] { std::exit(guarded(g, [] { return cmd_list(list_config); })); });
+
+  // dfq run
+  auto* run = app.add_subcommand("run", "run one method on one cell and record it in the store");
+  static CellRequest req;
+  req.key.model = "resnet20";
+  req.key.dataset = "fashion-mnist";
+  req.key.w_bits = 4;
+  req.key.a_bits = 4;
+  run->add_option("--method", req.key.method, "method (see `dfq list`)")->required();
+  run->add_option("--model", req.key.model, "teacher architecture")->capture_default_str();
+  run->add_option("--dataset", req.key.dataset, "data set")->capture_default_str();
+  run->add_option("--wbits", req.key.w_bits, "weight bits: 2..8, or 32 for float")->capture_default_str();
+  run->add_option("--abits", req.key.a_bits, "activation bits: 2..8, or 32 for float")->capture_default_str();
+  run->add_option("--seed", req.key.seed, "seed")->capture_default_str();
+  run->add_option("--suite", req.key.suite, "suite label recorded with the run")->capture_default_str();
+  run->add_option("--set", req.overrides, "override a config key: key=value (repeatable; see `dfq list --config`)");
+  run->add_option("--data-root", req.data_root, "data folder (default: the data set's default)");
+  run->add_option("--zoo", req.zoo, "teacher zoo folder (default: models/zoo)");
+  run->callback([&g] { std::exit(guarded(g, [&g] { return cmd_run(g, req); })); });
 
   // dfq runs
   auto* runs = app.add_subcommand("runs", "list the runs in the store, newest first");

@@ -1,0 +1,91 @@
+#include "apps/runner.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "core/quant/fake_quant.h"
+#include "core/util/error.h"
+#include "core/util/interrupt.h"
+#include "core/util/rng.h"
+#include "methods/registry.h"
+#include "models/zoo.h"
+
+namespace dfq {
+namespace {
+
+// Curves go to the store as they come; metrics wait for finish_run.
+class StoreLogger : public RunLogger {
+ public:
+  StoreLogger(RunStore& store, int64_t run) : store_(store), run_(run) {}
+  void curve(int64_t step, const Values& values) override { store_.log_curves(run_, step, values); }
+  void metric(const std::string& key, double value) override { metrics[key] = value; }
+  std::map<std::string, double> metrics;
+
+ private:
+  RunStore& store_;
+  int64_t run_;
+};
+
+}  // namespace
+
+CellResult run_cell(RunStore& store, const CellRequest& req) {
+  const auto& method = find_method(req.key.method);
+  QuantConfig quant;
+  quant.w_bits = req.key.w_bits;
+  quant.a_bits = req.key.a_bits;
+  check_bits(quant.w_bits, "weight");
+  check_bits(quant.a_bits, "activation");
+  for (int b : {quant.w_bits, quant.a_bits})
+    if (std::find(method.bits.begin(), method.bits.end(), b) == method.bits.end())
+      throw InvalidInputError(fmt::format("{} does not support {}-bit quantization; supported: {}", method.name, b,
+                                          fmt::join(method.bits, ", ")));
+
+  Config config(method.defaults);
+  for (const auto& o : req.overrides) config.set_assignment(o);
+  if (config.has("range_tracker")) quant.tracker = parse_range_tracker(config.str("range_tracker"));
+  if (config.has("keep_first_last_8bit")) quant.keep_first_last_8bit = config.flag("keep_first_last_8bit");
+
+  const auto& info = dataset_info(req.key.dataset);
+  ModelSpec spec{req.key.model, info.channels, info.classes, info.size};
+  make_model(spec);  // unknown model names fail here, with the valid list
+  if (method.resolve) method.resolve(config, quant, spec);
+
+  auto data = load_dataset(req.key.dataset, req.data_root);
+  TeacherManifest manifest;
+  Net teacher = load_teacher(req.key.dataset, req.key.model, req.zoo.empty() ? default_zoo_dir() : req.zoo, &manifest);
+  if (manifest.num_classes != info.classes || manifest.in_channels != info.channels ||
+      manifest.image_size != info.size)
+    throw InvalidInputError(fmt::format("the {} teacher expects {}x{}x{} inputs and {} classes, but {} has {}x{}x{} "
+                                        "and {}; train a teacher for this data set",
+                                        req.key.model, manifest.in_channels, manifest.image_size,
+                                        manifest.image_size, manifest.num_classes, req.key.dataset, info.channels,
+                                        info.size, info.size, info.classes));
+
+  Environment env = capture_environment();
+  const int64_t run_id = store.begin_run(req.key, config.dump(), config.hash(), env);
+  StoreLogger logger(store, run_id);
+  RunContext ctx;
+  ctx.teacher = teacher;
+  ctx.data = &data;
+  ctx.config = config;
+  ctx.quant = quant;
+  ctx.seed = static_cast<uint64_t>(req.key.seed);
+  ctx.log = &logger;
+  ctx.fp_top1 = manifest.test_top1;
+  ctx.title = fmt::format("{} W{}A{} {} seed {}", method.name, quant.w_bits, quant.a_bits, req.key.model, req.key.seed);
+  seed_everything(ctx.seed);
+  try {
+    method.run(ctx);
+  } catch (const InterruptedError& e) {
+    store.end_run(run_id, "interrupted", e.what());
+    throw;
+  } catch (const std::exception& e) {
+    store.end_run(run_id, "failed", e.what());
+    throw;
+  }
+  store.finish_run(run_id, logger.metrics);
+  return {run_id, "done", logger.metrics, config.dump()};
+}
+
+}  // namespace dfq

@@ -1,0 +1,32 @@
+// Runs one cell (method x model x dataset x bits x seed): validates everything before any
+// work, records the run in the store, and leaves it done, failed or interrupted.
+#pragma once
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/store/run_store.h"
+
+namespace dfq {
+
+struct CellRequest {
+  RunKey key;
+  std::vector<std::string> overrides;  // "key=value"
+  std::string data_root;
+  std::string zoo;                     // empty: the default zoo
+  bool quiet = false;
+};
+
+struct CellResult {
+  int64_t run_id = 0;
+  std::string status;
+  std::map<std::string, double> metrics;
+  std::string config_json;
+};
+
+// Checks everything that can be checked without training (method, bits, config keys,
+// data, teacher) before the run is recorded, then runs it. Throws with a message that
+// says what to fix; a run that started is left failed or interrupted in the store.
+CellResult run_cell(RunStore& store, const CellRequest& request);
+
+}  // namespace dfq

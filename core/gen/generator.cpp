@@ -1,0 +1,94 @@
+#include "core/gen/generator.h"
+
+#include <fmt/format.h>
+
+#include "core/util/error.h"
+
+namespace dfq {
+namespace {
+
+namespace nn = torch::nn;
+namespace F = torch::nn::functional;
+
+torch::Tensor upsample2(const torch::Tensor& x) {
+  return F::interpolate(x, F::InterpolateFuncOptions().scale_factor(std::vector<double>{2.0, 2.0})
+                               .mode(torch::kNearest));
+}
+
+void check_options(const GeneratorOptions& o) {
+  if (o.image_size % 4 != 0 || o.image_size < 8)
+    throw InvalidInputError(fmt::format("generator image size must be a multiple of 4 (>= 8), got {}", o.image_size));
+  if (o.latent_dim <= 0 || o.num_classes <= 0 || o.channels <= 0)
+    throw InvalidInputError("generator needs positive latent_dim, classes and channels");
+}
+
+}  // namespace
+
+GDFQGeneratorImpl::GDFQGeneratorImpl(const GeneratorOptions& o) : opt_(o) {
+  check_options(o);
+  const int64_t s = o.image_size / 4;
+  embedding = register_module("embedding", nn::Embedding(o.num_classes, o.latent_dim));
+  fc = register_module("fc", nn::Linear(o.latent_dim, 128 * s * s));
+  bn0 = register_module("bn0", nn::BatchNorm2d(128));
+  conv1 = register_module("conv1", nn::Conv2d(nn::Conv2dOptions(128, 128, 3).padding(1)));
+  bn1 = register_module("bn1", nn::BatchNorm2d(nn::BatchNorm2dOptions(128).eps(o.bn_eps)));
+  conv2 = register_module("conv2", nn::Conv2d(nn::Conv2dOptions(128, 64, 3).padding(1)));
+  bn2 = register_module("bn2", nn::BatchNorm2d(nn::BatchNorm2dOptions(64).eps(o.bn_eps)));
+  conv3 = register_module("conv3", nn::Conv2d(nn::Conv2dOptions(64, o.channels, 3).padding(1)));
+  bn_out = register_module("bn_out", nn::BatchNorm2d(nn::BatchNorm2dOptions(o.channels).affine(false)));
+}
+
+torch::Tensor GDFQGeneratorImpl::decode(const torch::Tensor& h) {
+  const int64_t s = opt_.image_size / 4;
+  auto x = bn0(fc(h).view({h.size(0), 128, s, s}));
+  x = F::leaky_relu(bn1(conv1(upsample2(x))), F::LeakyReLUFuncOptions().negative_slope(0.2));
+  x = F::leaky_relu(bn2(conv2(upsample2(x))), F::LeakyReLUFuncOptions().negative_slope(0.2));
+  return bn_out(torch::tanh(conv3(x)));
+}
+
+torch::Tensor GDFQGeneratorImpl::forward(const torch::Tensor& z, const torch::Tensor& labels) {
+  return decode(embedding(labels) * z);
+}
+
+CategoricalConditionalBNImpl::CategoricalConditionalBNImpl(int64_t features, int64_t classes, double eps) {
+  bn = register_module("bn", nn::BatchNorm2d(nn::BatchNorm2dOptions(features).eps(eps).affine(false)));
+  gamma = register_module("gamma", nn::Embedding(classes, features));
+  beta = register_module("beta", nn::Embedding(classes, features));
+  nn::init::ones_(gamma->weight);
+  nn::init::zeros_(beta->weight);
+}
+
+torch::Tensor CategoricalConditionalBNImpl::forward(const torch::Tensor& x, const torch::Tensor& labels) {
+  auto g = gamma(labels).unsqueeze(2).unsqueeze(3);
+  auto b = beta(labels).unsqueeze(2).unsqueeze(3);
+  return bn(x) * g + b;
+}
+
+ConditionalBNGeneratorImpl::ConditionalBNGeneratorImpl(const GeneratorOptions& o) : opt_(o) {
+  check_options(o);
+  const int64_t s = o.image_size / 4;
+  fc = register_module("fc", nn::Linear(o.latent_dim, 128 * s * s));
+  bn0 = register_module("bn0", CategoricalConditionalBN(128, o.num_classes, 1e-5));
+  conv1 = register_module("conv1", nn::Conv2d(nn::Conv2dOptions(128, 128, 3).padding(1)));
+  bn1 = register_module("bn1", CategoricalConditionalBN(128, o.num_classes, o.bn_eps));
+  conv2 = register_module("conv2", nn::Conv2d(nn::Conv2dOptions(128, 64, 3).padding(1)));
+  bn2 = register_module("bn2", CategoricalConditionalBN(64, o.num_classes, o.bn_eps));
+  conv3 = register_module("conv3", nn::Conv2d(nn::Conv2dOptions(64, o.channels, 3).padding(1)));
+  bn_out = register_module("bn_out", nn::BatchNorm2d(nn::BatchNorm2dOptions(o.channels).affine(false)));
+}
+
+torch::Tensor ConditionalBNGeneratorImpl::forward(const torch::Tensor& z, const torch::Tensor& labels) {
+  const int64_t s = opt_.image_size / 4;
+  auto x = bn0(fc(z).view({z.size(0), 128, s, s}), labels);
+  x = F::leaky_relu(bn1(conv1(upsample2(x)), labels), F::LeakyReLUFuncOptions().negative_slope(0.2));
+  x = F::leaky_relu(bn2(conv2(upsample2(x)), labels), F::LeakyReLUFuncOptions().negative_slope(0.2));
+  return bn_out(torch::tanh(conv3(x)));
+}
+
+Generator make_generator(const std::string& kind, const GeneratorOptions& o) {
+  if (kind == "gdfq") return std::make_shared<GDFQGeneratorImpl>(o);
+  if (kind == "cbn") return std::make_shared<ConditionalBNGeneratorImpl>(o);
+  throw InvalidInputError(fmt::format("unknown generator '{}'; valid: gdfq, cbn", kind));
+}
+
+}  // namespace dfq

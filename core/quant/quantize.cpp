@@ -1,0 +1,53 @@
+#include "core/quant/quantize.h"
+
+#include "core/quant/fake_quant.h"
+#include "core/quant/layers.h"
+
+namespace dfq {
+
+QuantSummary quantize_model(torch::nn::Module& model, const QuantConfig& c) {
+  check_bits(c.w_bits, "weight");
+  check_bits(c.a_bits, "activation");
+  QuantSummary s;
+  auto convs = modules_of<QConv2dImpl>(model);
+  auto linears = modules_of<QLinearImpl>(model);
+  // The first layer is the first convolution (or linear, in a conv-free model); the last
+  // layer is the last linear: the classifier.
+  std::shared_ptr<torch::nn::Module> first, last;
+  if (!convs.empty()) first = convs.front().second;
+  else if (!linears.empty()) first = linears.front().second;
+  if (!linears.empty()) last = linears.back().second;
+  auto bits_for = [&](const std::shared_ptr<torch::nn::Module>& m) {
+    if (c.keep_first_last_8bit && c.w_bits < 8 && (m == first || m == last)) {
+      ++s.first_last_8bit;
+      return 8;
+    }
+    return c.w_bits;
+  };
+  for (auto& [name, m] : convs) {
+    m->weight_bits = bits_for(m);
+    ++s.weight_layers;
+  }
+  for (auto& [name, m] : linears) {
+    m->weight_bits = bits_for(m);
+    ++s.weight_layers;
+  }
+  for (auto& [name, a] : modules_of<QActImpl>(model)) {
+    a->bits = c.a_bits;
+    a->tracker = RangeTracker(c.tracker, c.beta);
+    a->calibrating = c.a_bits < 32;
+    ++s.activation_layers;
+  }
+  return s;
+}
+
+void set_calibration(torch::nn::Module& model, bool on) {
+  for (auto& [name, a] : modules_of<QActImpl>(model)) a->calibrating = on && a->bits < 32;
+}
+
+int64_t calibration_updates(torch::nn::Module& model) {
+  auto acts = modules_of<QActImpl>(model);
+  return acts.empty() ? 0 : acts.front().second->tracker.updates();
+}
+
+}  // namespace dfq

@@ -1,0 +1,46 @@
+// gdfq: "Generative Low-bitwidth Data Free Quantization", Xu et al., ECCV 2020.
+//  L_G = CE(softmax(P(G(z, y))), y) + bns_weight * BNS
+//  L_Q = KD(kd_reduction, kd_alpha, kd_temperature) + CE(Q(x), y)
+// CIFAR batch 200 (ImageNet 16), warm-up 4 epochs (ImageNet 50), both as config keys.
+#include "core/losses/losses.h"
+#include "methods/registry.h"
+#include "methods/trainer.h"
+
+namespace dfq {
+
+MethodDescriptor gdfq_method() {
+  MethodDescriptor d;
+  d.name = "gdfq";
+  d.paper = "Generative Low-bitwidth Data Free Quantization (Xu et al., ECCV)";
+  d.year = 2020;
+  d.defaults = trainer_defaults();
+  d.defaults.update({{"batch_size", 200}, {"bns_weight", 0.1}, {"kd_temperature", 20.0}, {"kd_alpha", 1.0},
+                     {"kd_reduction", "mean"}, {"ce_weight", 1.0}});
+  d.bits = {2, 3, 4, 5, 6, 7, 8, 32};
+  d.needs_generator = true;
+  d.fine_tunes = true;
+  d.resolve = [](Config& c, const QuantConfig& q, const ModelSpec&) {
+    resolve_trainer_config(c, q);
+    parse_kd_reduction(c.str("kd_reduction"));
+  };
+  d.tiny = trainer_tiny();
+  d.run = [](RunContext& ctx) {
+    const Config& c = ctx.config;
+    TrainerHooks hooks;
+    hooks.generator_loss = [&c](const StepTensors& s) -> Terms {
+      auto ce = cross_entropy(s.z_p, s.y);
+      auto total = ce + c.num("bns_weight") * s.bns;
+      return {{"loss", total}, {"ce", ce}, {"bns", s.bns}};
+    };
+    const auto red = parse_kd_reduction(c.str("kd_reduction"));
+    hooks.student_loss = [&c, red](const StepTensors& s) -> Terms {
+      auto kd = kd_loss(s.z_q, s.z_p, c.num("kd_temperature"), c.num("kd_alpha"), red);
+      auto ce = cross_entropy(s.z_q, s.y);
+      return {{"loss", kd + c.num("ce_weight") * ce}, {"kd", kd}, {"ce", ce}};
+    };
+    run_trainer(ctx, hooks);
+  };
+  return d;
+}
+
+}  // namespace dfq

@@ -1,0 +1,66 @@
+// noise: reference row. Activation ranges calibrated on N(0, 1) images (normalised
+// space), no fine-tuning. Shows what calibration without any data-free synthesis gives.
+#include <fmt/format.h>
+
+#include "core/util/interrupt.h"
+#include "core/util/progress.h"
+#include "methods/registry.h"
+#include "methods/trainer.h"
+
+namespace dfq {
+namespace {
+
+void run_noise(RunContext& ctx) {
+  const auto& c = ctx.config;
+  const auto& info = ctx.data->info;
+  Net student = ctx.make_student();
+  const int64_t batches = c.integer("calib_batches"), batch = c.integer("batch_size");
+  ProgressReporter progress(ctx.title, batches, "batch");
+  set_calibration(*student, true);
+  {
+    torch::NoGradGuard ng;
+    for (int64_t i = 0; i < batches; ++i) {
+      throw_if_stopped();
+      student->forward(torch::randn({batch, info.channels, info.size, info.size},
+                                    torch::TensorOptions().device(ctx.device)));
+      progress.update(i + 1, "calibrating on Gaussian noise");
+    }
+  }
+  set_calibration(*student, false);
+  StudentEvaluator evaluator(ctx);
+  Values values;
+  auto e = evaluator.evaluate(*student, values);
+  values.emplace_back("calib_updates", static_cast<double>(calibration_updates(*student)));
+  ctx.log->curve(1, values);
+  progress.finish(fmt::format("test top-1 {:.2f}%", e.test_top1));
+  ctx.log->metric("calib_updates", static_cast<double>(calibration_updates(*student)));
+  log_final_metrics(ctx, {e}, progress.elapsed_seconds());
+}
+
+}  // namespace
+
+MethodDescriptor noise_method() {
+  MethodDescriptor d;
+  d.name = "noise";
+  d.paper = "reference row: calibration on Gaussian noise";
+  d.year = 0;
+  d.defaults = {{"calib_batches", 200}, {"batch_size", 32}, {"range_tracker", "official"},
+                {"keep_first_last_8bit", false}};
+  d.bits = {2, 3, 4, 5, 6, 7, 8, 32};
+  d.needs_generator = false;
+  d.fine_tunes = false;
+  d.resolve = [](Config& c, const QuantConfig& q, const ModelSpec&) {
+    if (c.integer("calib_batches") <= 0 || c.integer("batch_size") <= 0)
+      throw InvalidInputError("noise: calib_batches and batch_size must be positive");
+    if (parse_range_tracker(c.str("range_tracker")) == RangeTrackerKind::Official && q.a_bits < 32 &&
+        c.integer("calib_batches") < 200)
+      throw InvalidInputError(fmt::format(
+          "range_tracker=official with {} calibration batches freezes absurd ranges (it needs ~200); "
+          "use --set range_tracker=ema or more calib_batches", c.integer("calib_batches")));
+  };
+  d.tiny = {"calib_batches=2", "batch_size=8", "range_tracker=ema"};
+  d.run = run_noise;
+  return d;
+}
+
+}  // namespace dfq

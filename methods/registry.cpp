@@ -1,0 +1,27 @@
+#include "methods/registry.h"
+
+#include <fmt/format.h>
+
+#include "core/util/error.h"
+
+namespace dfq {
+
+const std::vector<MethodDescriptor>& method_registry() {
+  static const std::vector<MethodDescriptor> methods = {
+      noise_method(),
+      realdata_method(),
+      gdfq_method(),
+  };
+  return methods;
+}
+
+const MethodDescriptor& find_method(const std::string& name) {
+  std::vector<std::string> names;
+  for (const auto& m : method_registry()) {
+    if (m.name == name) return m;
+    names.push_back(m.name);
+  }
+  throw InvalidInputError(fmt::format("unknown method '{}'; valid: {}", name, fmt::join(names, ", ")));
+}
+
+}  // namespace dfq

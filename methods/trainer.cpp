@@ -1,0 +1,276 @@
+#include "methods/trainer.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "core/data/batch_loader.h"
+#include "core/eval/accuracy.h"
+#include "core/losses/bns.h"
+#include "core/losses/losses.h"
+#include "core/quant/layers.h"
+#include "core/util/error.h"
+#include "core/util/interrupt.h"
+#include "core/util/progress.h"
+
+namespace dfq {
+namespace {
+
+torch::Tensor logits_of(NetImpl& net, const ImageSet& set, const DatasetInfo& info, torch::Device device) {
+  torch::NoGradGuard ng;
+  BatchLoader loader(set, info, 500, false, false, 0, device);
+  Batch b;
+  std::vector<torch::Tensor> out;
+  while (loader.next(b)) out.push_back(net.forward(b.x));
+  return torch::cat(out);
+}
+
+void set_lr(torch::optim::Optimizer& opt, double lr) {
+  for (auto& g : opt.param_groups()) {
+    if (auto* sgd = dynamic_cast<torch::optim::SGDOptions*>(&g.options())) sgd->lr(lr);
+    if (auto* adam = dynamic_cast<torch::optim::AdamOptions*>(&g.options())) adam->lr(lr);
+  }
+}
+
+void check_finite(const Terms& terms, int64_t epoch, int64_t iter, const char* side) {
+  for (const auto& [name, t] : terms) {
+    double v = t.item<double>();
+    if (!std::isfinite(v))
+      throw NumericalError(fmt::format("loss term '{}/{}' is {} at epoch {}, iteration {}; the run stops here",
+                                       side, name, v, epoch + 1, iter + 1));
+  }
+}
+
+}  // namespace
+
+nlohmann::json trainer_defaults() {
+  return {
+      {"epochs", 400},          {"iters_per_epoch", 200}, {"batch_size", 200},
+      {"lr_q", 1e-4},           {"lr_g", 1e-3},           {"lr_steps", nlohmann::json::array()},
+      {"lr_gamma", 0.1},        {"warmup_epochs", -1},    {"calib_epochs", -1},
+      {"momentum", 0.9},        {"weight_decay", 1e-4},   {"adam_beta1", 0.5},
+      {"adam_beta2", 0.999},    {"latent_dim", 100},      {"gen_bn_eps", 0.8},
+      {"generator", "gdfq"},    {"range_tracker", "official"}, {"keep_first_last_8bit", false},
+  };
+}
+
+std::vector<std::string> trainer_tiny() {
+  return {"epochs=1", "iters_per_epoch=2", "batch_size=8", "range_tracker=ema", "warmup_epochs=0", "calib_epochs=1"};
+}
+
+void resolve_trainer_config(Config& c, const QuantConfig& quant) {
+  const int64_t epochs = c.integer("epochs");
+  if (epochs <= 0) throw InvalidInputError(fmt::format("epochs must be positive, got {}", epochs));
+  if (c.integer("iters_per_epoch") <= 0)
+    throw InvalidInputError(fmt::format("iters_per_epoch must be positive, got {}", c.integer("iters_per_epoch")));
+  if (c.integer("batch_size") <= 0)
+    throw InvalidInputError(fmt::format("batch_size must be positive, got {}", c.integer("batch_size")));
+  // Paper proportions: 1% of the run (rounded up) for warm-up and calibration.
+  auto auto_epochs = [&](const char* key) {
+    if (c.integer(key) < 0) c.set_json(key, static_cast<int64_t>(std::ceil(epochs * 4.0 / 400.0)));
+  };
+  auto_epochs("warmup_epochs");
+  auto_epochs("calib_epochs");
+  if (c.nums("lr_steps").empty()) {
+    nlohmann::json steps = nlohmann::json::array();
+    for (double f : {0.25, 0.5, 0.75}) steps.push_back(std::floor(epochs * f + 0.5));
+    c.set_json("lr_steps", steps);
+  }
+  if (c.integer("warmup_epochs") >= epochs)
+    throw InvalidInputError(fmt::format("warmup_epochs ({}) >= epochs ({}): the student would never be trained",
+                                        c.integer("warmup_epochs"), epochs));
+  auto tracker = parse_range_tracker(c.str("range_tracker"));
+  // The official tracker needs ~200 updates to undo its compounded bias correction.
+  const int64_t updates = c.integer("calib_epochs") * c.integer("iters_per_epoch");
+  if (tracker == RangeTrackerKind::Official && quant.a_bits < 32 && updates < 200)
+    throw InvalidInputError(fmt::format(
+        "range_tracker=official with only {} calibration iterations (calib_epochs x iters_per_epoch) freezes "
+        "absurd activation ranges (it needs ~200); use --set range_tracker=ema, or calibrate longer",
+        updates));
+  make_generator(c.str("generator"), {2, 4, 8, 1, 0.8});  // validates the name
+}
+
+Net RunContext::make_student() const {
+  Net s = clone_model(teacher);
+  quantize_model(*s, quant);
+  s->eval();
+  for (auto& p : s->parameters()) p.set_requires_grad(true);
+  return s;
+}
+
+void MemoryLogger::curve(int64_t step, const Values& values) {
+  for (const auto& [k, v] : values) curves[k].emplace_back(step, v);
+}
+
+StudentEvaluator::StudentEvaluator(const RunContext& ctx) : ctx_(ctx) {
+  teacher_val_logits_ = logits_of(*ctx.teacher, ctx.data->val, ctx.data->info, ctx.device);
+}
+
+EpochEval StudentEvaluator::evaluate(NetImpl& student, Values& out) {
+  torch::NoGradGuard ng;
+  auto test = dfq::evaluate([&](const torch::Tensor& x) { return student.forward(x); }, ctx_.data->test,
+                            ctx_.data->info, 500, ctx_.device);
+  auto val_logits = logits_of(student, ctx_.data->val, ctx_.data->info, ctx_.device);
+  auto val_labels = ctx_.data->val.labels.to(ctx_.device);
+  double val_top1 = 100.0 * count_topk(val_logits, val_labels, 1) / std::max<int64_t>(1, val_labels.size(0));
+  auto kl = kd_loss(val_logits, teacher_val_logits_, 1.0, 1.0, KDReduction::BatchMean).item<double>();
+  auto mismatch = val_logits.argmax(1).ne(teacher_val_logits_.argmax(1)).to(torch::kFloat64).mean().item<double>();
+  out.emplace_back("test_top1", test.top1);
+  out.emplace_back("test_top5", test.top5);
+  out.emplace_back("val_top1", val_top1);
+  out.emplace_back("val_kl_pq", kl);
+  out.emplace_back("val_mismatch", 100.0 * mismatch);
+  return {test.top1, test.top5, val_top1};
+}
+
+void log_final_metrics(RunContext& ctx, const std::vector<EpochEval>& evals, double seconds) {
+  if (evals.empty()) throw Error("no evaluation was made");
+  const auto& last = evals.back();
+  size_t best_val = 0;
+  double best_test = evals[0].test_top1;
+  for (size_t i = 0; i < evals.size(); ++i) {
+    if (evals[i].val_top1 > evals[best_val].val_top1) best_val = i;
+    best_test = std::max(best_test, evals[i].test_top1);
+  }
+  ctx.log->metric("top1", last.test_top1);
+  ctx.log->metric("top5", last.test_top5);
+  ctx.log->metric("top1_val", last.val_top1);
+  ctx.log->metric("top1_val_selected", evals[best_val].test_top1);
+  ctx.log->metric("top1_best_test", best_test);  // optimistic: selected on the test set
+  if (ctx.fp_top1 >= 0) ctx.log->metric("fp_top1", ctx.fp_top1);
+  ctx.log->metric("train_seconds", seconds);
+}
+
+void run_trainer(RunContext& ctx, TrainerHooks& hooks) {
+  const Config& c = ctx.config;
+  const int64_t epochs = c.integer("epochs"), iters = c.integer("iters_per_epoch"), batch = c.integer("batch_size");
+  const int64_t warmup = c.integer("warmup_epochs"), calib = c.integer("calib_epochs");
+  const auto steps = c.nums("lr_steps");
+  const auto& info = ctx.data->info;
+
+  Net student = ctx.make_student();
+  ctx.teacher->eval();
+  for (auto& p : ctx.teacher->parameters()) p.set_requires_grad(false);
+
+  Generator gen;
+  std::unique_ptr<torch::optim::Adam> opt_g;
+  std::unique_ptr<BNStatsLoss> bns;
+  std::unique_ptr<BatchLoader> real;
+  if (hooks.uses_generator) {
+    gen = make_generator(c.str("generator"), {info.classes, static_cast<int>(c.integer("latent_dim")), info.size,
+                                              info.channels, c.num("gen_bn_eps")});
+    gen->to(ctx.device);
+    opt_g = std::make_unique<torch::optim::Adam>(
+        gen->parameters(), torch::optim::AdamOptions(c.num("lr_g")).betas({c.num("adam_beta1"), c.num("adam_beta2")}));
+    bns = std::make_unique<BNStatsLoss>(*ctx.teacher, BNSVariant::Batch);
+  } else {
+    real = std::make_unique<BatchLoader>(ctx.data->train, info, batch, true, false, ctx.seed, ctx.device, true);
+  }
+  torch::optim::SGD opt_q(student->parameters(), torch::optim::SGDOptions(c.num("lr_q"))
+                                                     .momentum(c.num("momentum"))
+                                                     .weight_decay(c.num("weight_decay"))
+                                                     .nesterov(true));
+  StudentEvaluator evaluator(ctx);
+  std::vector<EpochEval> evals;
+  ProgressReporter progress(ctx.title, epochs * iters, "it");
+  int64_t real_epoch = 0;
+
+  for (int64_t epoch = 0; epoch < epochs; ++epoch) {
+    int passed = 0;
+    for (double s : steps) passed += epoch >= s ? 1 : 0;
+    const double factor = std::pow(c.num("lr_gamma"), passed);
+    set_lr(opt_q, c.num("lr_q") * factor);
+    if (opt_g) set_lr(*opt_g, c.num("lr_g") * factor);
+    set_calibration(*student, epoch < calib);
+    if (gen) gen->train();
+
+    std::map<std::string, double> sums;
+    std::vector<std::string> order;
+    auto accumulate = [&](const std::string& side, const Terms& terms) {
+      for (const auto& [name, t] : terms) {
+        auto key = side + "_" + name;
+        if (!sums.count(key)) order.push_back(key);
+        sums[key] += t.item<double>();
+      }
+    };
+    int64_t gen_mismatch = 0, gen_seen = 0;
+    double gen_kl = 0;
+
+    for (int64_t it = 0; it < iters; ++it) {
+      throw_if_stopped();
+      StepTensors st;
+      st.num_classes = info.classes;
+      if (gen) {
+        if (hooks.sample) {
+          hooks.sample(*gen, batch, st);
+        } else {
+          auto z = torch::randn({batch, c.integer("latent_dim")}, torch::TensorOptions().device(ctx.device));
+          st.y = torch::randint(0, info.classes, {batch}, torch::TensorOptions().dtype(torch::kInt64).device(ctx.device));
+          st.x = gen->forward(z, st.y);
+        }
+        if (!st.targets.defined()) st.targets = torch::one_hot(st.y, info.classes).to(torch::kFloat32);
+        bns->clear();
+        st.z_p = ctx.teacher->forward(st.x);
+        st.bns = bns->loss();
+        if (hooks.student_in_generator_step) st.z_q = student->forward(st.x);
+        Terms lg = hooks.generator_loss(st);
+        check_finite(lg, epoch, it, "g");
+        opt_g->zero_grad();
+        lg.front().second.backward();
+        opt_g->step();
+        accumulate("g", lg);
+      } else {
+        Batch b;
+        if (!real->next(b)) {
+          real->start_epoch(++real_epoch);
+          real->next(b);
+        }
+        st.x = b.x;
+        st.y = b.y;
+        st.targets = torch::one_hot(st.y, info.classes).to(torch::kFloat32);
+        torch::NoGradGuard ng;
+        st.z_p = ctx.teacher->forward(st.x);
+      }
+      // Q step on the same images and teacher logits.
+      st.x = st.x.detach();
+      st.z_p = st.z_p.detach();
+      st.targets = st.targets.detach();
+      st.z_q = student->forward(st.x);
+      Terms lq = hooks.student_loss(st);
+      check_finite(lq, epoch, it, "q");
+      if (epoch >= warmup) {
+        opt_q.zero_grad();
+        lq.front().second.backward();
+        opt_q.step();
+      }
+      accumulate("q", lq);
+      {
+        torch::NoGradGuard ng;
+        gen_mismatch += st.z_q.argmax(1).ne(st.z_p.argmax(1)).sum().item<int64_t>();
+        gen_kl += kd_loss(st.z_q, st.z_p, 1.0, 1.0, KDReduction::BatchMean).item<double>();
+        gen_seen += st.y.size(0);
+      }
+      std::string status = fmt::format("epoch {}/{}", epoch + 1, epochs);
+      for (size_t i = 0; i < std::min<size_t>(order.size(), 3); ++i)
+        status += fmt::format(" {} {:.4g}", order[i], sums[order[i]] / (it + 1));
+      if (!evals.empty()) status += fmt::format(" | top1 {:.2f}", evals.back().test_top1);
+      progress.update(epoch * iters + it + 1, status);
+    }
+
+    Values values;
+    for (const auto& k : order) values.emplace_back(k, sums[k] / iters);
+    // P/Q disagreement on the images Q trained on (generated, or real for realdata).
+    values.emplace_back("gen_mismatch", 100.0 * gen_mismatch / std::max<int64_t>(1, gen_seen));
+    values.emplace_back("gen_kl_pq", gen_kl / iters);
+    values.emplace_back("lr_q", c.num("lr_q") * factor);
+    values.emplace_back("calib_updates", static_cast<double>(calibration_updates(*student)));
+    if (hooks.epoch_end) hooks.epoch_end(values);
+    evals.push_back(evaluator.evaluate(*student, values));
+    ctx.log->curve(epoch + 1, values);
+  }
+  progress.finish(fmt::format("final test top-1 {:.2f}%", evals.back().test_top1));
+  ctx.log->metric("calib_updates", static_cast<double>(calibration_updates(*student)));
+  log_final_metrics(ctx, evals, progress.elapsed_seconds());
+}
+
+}  // namespace dfq

@@ -1,0 +1,71 @@
+// The training loop shared by the generator-based methods (GDFQ family: gdfq, qimera,
+// adasg, adadfq) and the real-data reference row. Per iteration: draw (z, y), x = G(z, y);
+// update G on L_G (teacher, optionally student, logits on x, BNS of the teacher); then
+// update Q on L_Q with x detached and the same teacher logits. Q is not updated before
+// `warmup_epochs`; activation ranges update during the first `calib_epochs`; G and Q
+// learning rates are multiplied by `lr_gamma` at each of `lr_steps` (epochs).
+#pragma once
+#include <functional>
+
+#include "core/gen/generator.h"
+#include "methods/method.h"
+
+namespace dfq {
+
+// Keys every trainer-based method has. "auto" values (-1, or an empty lr_steps) take the
+// paper's proportions of `epochs` (CIFAR: 4 of 400 warm-up and calibration epochs, steps
+// at 100/200/300 of 400), so that `--set epochs=2` stays a faithful miniature.
+nlohmann::json trainer_defaults();
+// Two iterations in one epoch at batch 8, EMA ranges: the registry test's schedule.
+std::vector<std::string> trainer_tiny();
+// Resolves the "auto" schedule values and validates the schedule and quantizer keys.
+void resolve_trainer_config(Config& config, const QuantConfig& quant);
+
+struct StepTensors {
+  torch::Tensor x;        // images of this iteration
+  torch::Tensor y;        // integer labels [B]
+  torch::Tensor targets;  // label distribution [B, C] (one-hot unless a method mixes labels)
+  torch::Tensor z_p;      // teacher logits
+  torch::Tensor z_q;      // student logits (G step: on x with grad to G; Q step: on x.detach())
+  torch::Tensor bns;      // teacher BNS loss on x (G step only)
+  int64_t num_classes = 0;
+};
+
+// Named loss terms of one step, logged as epoch means; the first is the total.
+using Terms = std::vector<std::pair<std::string, torch::Tensor>>;
+
+struct TrainerHooks {
+  bool uses_generator = true;          // false: real training images (realdata)
+  bool student_in_generator_step = false;
+  // L_G and its terms; terms[0] is what is minimised.
+  std::function<Terms(const StepTensors&)> generator_loss;
+  // L_Q and its terms; terms[0] is what is minimised.
+  std::function<Terms(const StepTensors&)> student_loss;
+  // Optional: draws (z, y) and makes x (methods that mix labels); fills x, y, targets.
+  std::function<void(GeneratorImpl&, int64_t batch, StepTensors&)> sample;
+  // Optional: extra per-epoch values (e.g. AdaSG's entropy percentiles).
+  std::function<void(Values&)> epoch_end;
+};
+
+// Runs the whole schedule on ctx, logging per-epoch curves and the final metrics.
+void run_trainer(RunContext& ctx, TrainerHooks& hooks);
+
+// Final-epoch, validation-selected and best-on-test figures from per-epoch evaluations.
+struct EpochEval {
+  double test_top1, test_top5, val_top1;
+};
+void log_final_metrics(RunContext& ctx, const std::vector<EpochEval>& evals, double seconds);
+
+// Evaluates a student on the test and validation sets; also P/Q disagreement on val.
+class StudentEvaluator {
+ public:
+  explicit StudentEvaluator(const RunContext& ctx);
+  // Fills test/val accuracy and adds val disagreement (KL(P||Q), top-1 mismatch %) to `out`.
+  EpochEval evaluate(NetImpl& student, Values& out);
+
+ private:
+  const RunContext& ctx_;
+  torch::Tensor teacher_val_logits_;
+};
+
+}  // namespace dfq

@@ -1,0 +1,169 @@
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "apps/runner.h"
+#include "core/util/error.h"
+#include "core/util/interrupt.h"
+#include "core/util/progress.h"
+#include "methods/registry.h"
+#include "models/zoo.h"
+#include "tests/test_util.h"
+
+namespace dfq {
+namespace {
+
+CellRequest tiny_request(const std::string& method, int64_t seed = 0) {
+  CellRequest r;
+  r.key.suite = "test";
+  r.key.method = method;
+  r.key.model = "lenet5";
+  r.key.dataset = "fashion-mnist";
+  r.key.w_bits = 4;
+  r.key.a_bits = 4;
+  r.key.seed = seed;
+  r.overrides = find_method(method).tiny;
+  return r;
+}
+
+class MethodsTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ProgressReporter::set_enabled(false); }
+  testing::TempDir dir;
+};
+
+TEST_F(MethodsTest, RegistryNamesAreUniqueAndDescribed) {
+  std::set<std::string> names;
+  for (const auto& m : method_registry()) {
+    EXPECT_TRUE(names.insert(m.name).second) << "duplicate " << m.name;
+    EXPECT_FALSE(m.paper.empty()) << m.name;
+    EXPECT_TRUE(m.run) << m.name;
+    EXPECT_FALSE(m.bits.empty()) << m.name;
+    EXPECT_FALSE(m.tiny.empty()) << m.name << " needs a tiny schedule for this test";
+  }
+  EXPECT_THROW(find_method("nope"), InvalidInputError);
+}
+
+// Every registered method, present and future, runs a couple of iterations end to end.
+TEST_F(MethodsTest, EveryMethodRunsATinySchedule) {
+  RunStore store(dir.file("runs.sqlite"));
+  for (const auto& m : method_registry()) {
+    SCOPED_TRACE(m.name);
+    auto r = run_cell(store, tiny_request(m.name));
+    EXPECT_EQ(r.status, "done");
+    EXPECT_EQ(store.get_run(r.run_id)->status, "done");
+    ASSERT_TRUE(r.metrics.count("top1"));
+    EXPECT_GT(r.metrics.at("top1"), 10.0);  // better than chance: the student starts from the teacher
+    EXPECT_LE(r.metrics.at("top1"), 100.0);
+    EXPECT_FALSE(store.curves(r.run_id).empty());
+    EXPECT_NEAR(store.metrics(r.run_id).at("fp_top1"), r.metrics.at("fp_top1"), 1e-9);
+  }
+}
+
+TEST_F(MethodsTest, SameSeedSameNumbers) {
+  RunStore store(dir.file("runs.sqlite"));
+  auto a = run_cell(store, tiny_request("gdfq", 5));
+  auto b = run_cell(store, tiny_request("gdfq", 5));
+  auto c = run_cell(store, tiny_request("gdfq", 6));
+  auto ca = store.curves(a.run_id), cb = store.curves(b.run_id), cc = store.curves(c.run_id);
+  ASSERT_EQ(ca.size(), cb.size());
+  bool differs = false;
+  for (size_t i = 0; i < ca.size(); ++i) {
+    if (ca[i].key.find("seconds") != std::string::npos) continue;
+    EXPECT_EQ(ca[i].value, cb[i].value) << ca[i].key;  // bit-identical
+    if (ca[i].key == "g_loss" && ca[i].value != cc[i].value) differs = true;
+  }
+  EXPECT_EQ(a.metrics.at("top1"), b.metrics.at("top1"));
+  EXPECT_TRUE(differs) << "another seed should draw other samples";
+}
+
+TEST_F(MethodsTest, BadInputFailsBeforeAnyRunIsRecorded) {
+  RunStore store(dir.file("runs.sqlite"));
+  auto expect_error = [&](CellRequest r, const std::string& needle) {
+    try {
+      run_cell(store, r);
+      ADD_FAILURE() << "expected an error mentioning " << needle;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    }
+  };
+  auto r = tiny_request("gdfq");
+  r.key.method = "adasgg";
+  expect_error(r, "valid: noise");
+  r = tiny_request("gdfq");
+  r.key.model = "vgg";
+  expect_error(r, "resnet20");
+  r = tiny_request("gdfq");
+  r.key.w_bits = 9;
+  expect_error(r, "2..8");
+  r = tiny_request("gdfq");
+  r.key.a_bits = 1;
+  expect_error(r, "2..8");
+  r = tiny_request("gdfq");
+  r.overrides.push_back("batch_size=0");
+  expect_error(r, "batch_size");
+  r = tiny_request("gdfq");
+  r.overrides.push_back("no_such_key=1");
+  expect_error(r, "unknown config key 'no_such_key'");
+  r = tiny_request("gdfq");
+  r.overrides.push_back("lr_q=fast");
+  expect_error(r, "needs a number");
+  r = tiny_request("gdfq");
+  r.overrides.push_back("range_tracker=official");
+  expect_error(r, "range_tracker=ema");
+  r = tiny_request("gdfq");
+  r.zoo = dir.path() + "/empty-zoo";
+  expect_error(r, "dfq teacher --model lenet5 --dataset fashion-mnist");
+  EXPECT_TRUE(store.list_runs().empty());
+}
+
+TEST_F(MethodsTest, TeacherForAnotherDataSetIsRefused) {
+  // A LeNet teacher filed under fashion-mnist that says it was trained on 3x32x32 data.
+  auto net = make_model({"lenet5", 3, 10, 32});
+  TeacherManifest m;
+  m.dataset = "fashion-mnist";
+  m.model = "lenet5";
+  m.in_channels = 3;
+  m.image_size = 32;
+  save_teacher(net, m, dir.path() + "/zoo");
+  RunStore store(dir.file("runs.sqlite"));
+  auto r = tiny_request("noise");
+  r.zoo = dir.path() + "/zoo";
+  EXPECT_THROW(run_cell(store, r), InvalidInputError);
+  EXPECT_TRUE(store.list_runs().empty());
+}
+
+TEST_F(MethodsTest, NonFiniteLossFailsTheRunAndTouchesNothingElse) {
+  RunStore store(dir.file("runs.sqlite"));
+  auto ok = run_cell(store, tiny_request("noise"));
+  auto before = store.metrics(ok.run_id);
+  auto r = tiny_request("gdfq");
+  r.overrides.push_back("lr_q=1e30");  // the first Q step blows the weights up
+  r.overrides.push_back("iters_per_epoch=4");
+  try {
+    run_cell(store, r);
+    FAIL() << "expected NumericalError";
+  } catch (const NumericalError& e) {
+    EXPECT_NE(std::string(e.what()).find("epoch 1"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("q/"), std::string::npos) << e.what();
+  }
+  auto runs = store.list_runs();
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_EQ(runs[0].status, "failed");
+  EXPECT_TRUE(store.metrics(runs[0].id).empty());
+  EXPECT_EQ(store.get_run(ok.run_id)->status, "done");
+  EXPECT_EQ(store.metrics(ok.run_id), before);
+}
+
+TEST_F(MethodsTest, StopRequestLeavesTheRunInterrupted) {
+  RunStore store(dir.file("runs.sqlite"));
+  request_stop();
+  EXPECT_THROW(run_cell(store, tiny_request("gdfq")), InterruptedError);
+  clear_stop();
+  auto runs = store.list_runs();
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].status, "interrupted");
+}
+
+}  // namespace
+}  // namespace dfq
