@@ -11,6 +11,8 @@ const std::vector<MethodDescriptor>& method_registry() {
       noise_method(),
       realdata_method(),
       gdfq_method(),
+      adasg_method(),
+      adadfq_method(),
   };
   return methods;
 }

@@ -15,5 +15,7 @@ const MethodDescriptor& find_method(const std::string& name);
 MethodDescriptor noise_method();
 MethodDescriptor realdata_method();
 MethodDescriptor gdfq_method();
+MethodDescriptor adasg_method();
+MethodDescriptor adadfq_method();
 
 }  // namespace dfq

@@ -1,0 +1,51 @@
+// adadfq: "Adaptive Data-Free Quantization", Qian et al., CVPR 2023. Same trainer and game
+// as adasg with L_G = marginal(lambda_l, lambda_u) + beta * (a_ds L_ds + a_as L_as) + gamma BNS.
+// Defaults a_ds 0.2, a_as 0.1, lambda_u 0.8, beta = gamma = 1; lambda_l = 0.1 for 3-bit
+// (0.4 for ResNet-50 at 3 bits) and 0.3 for 4/5-bit configurations: lambda_l = -1 (auto)
+// picks that from the run's bits and model, and the resolved value is what the store records.
+#include "methods/game.h"
+#include "methods/registry.h"
+
+namespace dfq {
+
+MethodDescriptor adadfq_method() {
+  MethodDescriptor d;
+  d.name = "adadfq";
+  d.paper = "Adaptive Data-Free Quantization (Qian et al., CVPR)";
+  d.year = 2023;
+  d.defaults = trainer_defaults();
+  d.defaults.update(game_defaults());
+  d.defaults.update({{"batch_size", 16}, {"lambda_l", -1.0}, {"a_ds", 0.2}, {"a_as", 0.1}, {"beta", 1.0},
+                     {"gamma", 1.0}});
+  d.bits = {2, 3, 4, 5, 6, 7, 8, 32};
+  d.needs_generator = true;
+  d.fine_tunes = true;
+  d.tiny = trainer_tiny();
+  d.resolve = [](Config& c, const QuantConfig& q, const ModelSpec& model) {
+    resolve_trainer_config(c, q);
+    if (c.num("lambda_l") < 0) {
+      const int bits = std::min(q.w_bits, q.a_bits);
+      c.set_json("lambda_l", bits <= 3 ? (model.arch == "resnet50" ? 0.4 : 0.1) : 0.3);
+    }
+    validate_game_config(c);
+  };
+  d.run = [](RunContext& ctx) {
+    const Config& c = ctx.config;
+    GameParams p;
+    p.lambda_l = c.num("lambda_l");
+    p.lambda_u = c.num("lambda_u");
+    p.w_marginal = 1.0;
+    p.w_ds = c.num("beta") * c.num("a_ds");
+    p.w_as = c.num("beta") * c.num("a_as");
+    p.w_bns = c.num("gamma");
+    p.use_marginal = c.flag("use_marginal");
+    p.use_ds = c.flag("use_ds");
+    p.use_as = c.flag("use_as");
+    p.temperature = c.num("temperature");
+    p.q_loss = c.str("q_loss") == "paper" ? QLossForm::Paper : QLossForm::Code;
+    run_game(ctx, p);
+  };
+  return d;
+}
+
+}  // namespace dfq

@@ -1,0 +1,46 @@
+// adasg: "Rethinking Data-Free Quantization as a Zero-Sum Game", Qian et al., AAAI 2023.
+// The game of methods/game.h with the official defaults: lambda_l 0.3, lambda_u 0.8,
+// L_G = marginal + 0.1 L_ds + 0.1 L_as + 1.0 BNS, L_Q = -T^2 mean H(softmax((z_p-z_q)/T)),
+// T = 20 (CIFAR; 5 for ImageNet), batch 16 (hard-coded in the official code; any works here).
+#include "methods/game.h"
+#include "methods/registry.h"
+
+namespace dfq {
+
+MethodDescriptor adasg_method() {
+  MethodDescriptor d;
+  d.name = "adasg";
+  d.paper = "Rethinking Data-Free Quantization as a Zero-Sum Game (Qian et al., AAAI)";
+  d.year = 2023;
+  d.defaults = trainer_defaults();
+  d.defaults.update(game_defaults());
+  d.defaults.update({{"batch_size", 16}, {"lambda_l", 0.3}, {"w_marginal", 1.0}, {"w_ds", 0.1}, {"w_as", 0.1},
+                     {"w_bns", 1.0}});
+  d.bits = {2, 3, 4, 5, 6, 7, 8, 32};
+  d.needs_generator = true;
+  d.fine_tunes = true;
+  d.tiny = trainer_tiny();
+  d.resolve = [](Config& c, const QuantConfig& q, const ModelSpec&) {
+    resolve_trainer_config(c, q);
+    validate_game_config(c);
+  };
+  d.run = [](RunContext& ctx) {
+    const Config& c = ctx.config;
+    GameParams p;
+    p.lambda_l = c.num("lambda_l");
+    p.lambda_u = c.num("lambda_u");
+    p.w_marginal = c.num("w_marginal");
+    p.w_ds = c.num("w_ds");
+    p.w_as = c.num("w_as");
+    p.w_bns = c.num("w_bns");
+    p.use_marginal = c.flag("use_marginal");
+    p.use_ds = c.flag("use_ds");
+    p.use_as = c.flag("use_as");
+    p.temperature = c.num("temperature");
+    p.q_loss = c.str("q_loss") == "paper" ? QLossForm::Paper : QLossForm::Code;
+    run_game(ctx, p);
+  };
+  return d;
+}
+
+}  // namespace dfq
