@@ -70,7 +70,10 @@ int cmd_list(bool show_config) {
     fmt::print("{:<10} {:<6} {:<10} {:<10} {:<18} {}\n", m.name, m.year ? std::to_string(m.year) : "-",
                m.needs_generator ? "yes" : "no", m.fine_tunes ? "yes" : "no", fmt::format("{}", fmt::join(m.bits, ",")),
                m.paper);
-    if (show_config) fmt::print("    defaults: {}\n", m.defaults.dump());
+    if (show_config) {
+      fmt::print("    defaults: {}\n", m.defaults.dump());
+      for (const auto& [name, sets] : m.presets) fmt::print("    preset {}: {}\n", name, fmt::join(sets, " "));
+    }
   }
   return 0;
 }
@@ -166,6 +169,7 @@ void register_commands(CLI::App& app, GlobalOptions& g) {
   run->add_option("--abits", req.key.a_bits, "activation bits: 2..8, or 32 for float")->capture_default_str();
   run->add_option("--seed", req.key.seed, "seed")->capture_default_str();
   run->add_option("--suite", req.key.suite, "suite label recorded with the run")->capture_default_str();
+  run->add_option("--preset", req.preset, "a method's named schedule: tiny (2 iterations) or short (minutes)");
   run->add_option("--set", req.overrides, "override a config key: key=value (repeatable; see `dfq list --config`)");
   run->add_option("--data-root", req.data_root, "data folder (default: the data set's default)");
   run->add_option("--zoo", req.zoo, "teacher zoo folder (default: models/zoo)");

@@ -42,6 +42,16 @@ CellResult run_cell(RunStore& store, const CellRequest& req) {
                                           fmt::join(method.bits, ", ")));
 
   Config config(method.defaults);
+  if (!req.preset.empty()) {
+    auto it = method.presets.find(req.preset);
+    if (it == method.presets.end()) {
+      std::vector<std::string> names;
+      for (const auto& [n, v] : method.presets) names.push_back(n);
+      throw InvalidInputError(fmt::format("{} has no preset '{}'; valid: {}", method.name, req.preset,
+                                          fmt::join(names, ", ")));
+    }
+    for (const auto& o : it->second) config.set_assignment(o);
+  }
   for (const auto& o : req.overrides) config.set_assignment(o);
   if (config.has("range_tracker")) quant.tracker = parse_range_tracker(config.str("range_tracker"));
   if (config.has("keep_first_last_8bit")) quant.keep_first_last_8bit = config.flag("keep_first_last_8bit");

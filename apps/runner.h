@@ -11,6 +11,7 @@ namespace dfq {
 
 struct CellRequest {
   RunKey key;
+  std::string preset;                  // a named override set of the method, applied first
   std::vector<std::string> overrides;  // "key=value"
   std::string data_root;
   std::string zoo;                     // empty: the default zoo

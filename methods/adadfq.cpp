@@ -20,7 +20,7 @@ MethodDescriptor adadfq_method() {
   d.bits = {2, 3, 4, 5, 6, 7, 8, 32};
   d.needs_generator = true;
   d.fine_tunes = true;
-  d.tiny = trainer_tiny();
+  d.presets = trainer_presets();
   d.resolve = [](Config& c, const QuantConfig& q, const ModelSpec& model) {
     resolve_trainer_config(c, q);
     if (c.num("lambda_l") < 0) {

@@ -19,7 +19,7 @@ MethodDescriptor adasg_method() {
   d.bits = {2, 3, 4, 5, 6, 7, 8, 32};
   d.needs_generator = true;
   d.fine_tunes = true;
-  d.tiny = trainer_tiny();
+  d.presets = trainer_presets();
   d.resolve = [](Config& c, const QuantConfig& q, const ModelSpec&) {
     resolve_trainer_config(c, q);
     validate_game_config(c);

@@ -23,7 +23,7 @@ MethodDescriptor gdfq_method() {
     resolve_trainer_config(c, q);
     parse_kd_reduction(c.str("kd_reduction"));
   };
-  d.tiny = trainer_tiny();
+  d.presets = trainer_presets();
   d.run = [](RunContext& ctx) {
     const Config& c = ctx.config;
     TrainerHooks hooks;

@@ -60,8 +60,10 @@ struct MethodDescriptor {
   std::vector<int> bits;              // supported weight/activation bit-widths
   bool needs_generator = false;
   bool fine_tunes = false;
-  // Overrides that shrink a run to a couple of iterations (registry test, smoke runs).
-  std::vector<std::string> tiny;
+  // Named override sets (`dfq run --preset NAME`): "tiny" shrinks a run to a couple of
+  // iterations (registry test, smoke runs); "short" is the few-minute schedule of
+  // `make compare`. Applied before --set, so --set wins.
+  std::map<std::string, std::vector<std::string>> presets;
   // Fills "auto" values that depend on the run (bits, model) and validates; before any work.
   std::function<void(Config&, const QuantConfig&, const ModelSpec&)> resolve;
   std::function<void(RunContext&)> run;

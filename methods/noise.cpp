@@ -58,7 +58,8 @@ MethodDescriptor noise_method() {
           "range_tracker=official with {} calibration batches freezes absurd ranges (it needs ~200); "
           "use --set range_tracker=ema or more calib_batches", c.integer("calib_batches")));
   };
-  d.tiny = {"calib_batches=2", "batch_size=8", "range_tracker=ema"};
+  d.presets = {{"tiny", {"calib_batches=2", "batch_size=8", "range_tracker=ema"}},
+                {"short", {"calib_batches=50", "range_tracker=ema"}}};
   d.run = run_noise;
   return d;
 }

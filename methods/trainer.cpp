@@ -54,8 +54,10 @@ nlohmann::json trainer_defaults() {
   };
 }
 
-std::vector<std::string> trainer_tiny() {
-  return {"epochs=1", "iters_per_epoch=2", "batch_size=8", "range_tracker=ema", "warmup_epochs=0", "calib_epochs=1"};
+std::map<std::string, std::vector<std::string>> trainer_presets() {
+  return {{"tiny", {"epochs=1", "iters_per_epoch=2", "batch_size=8", "range_tracker=ema", "warmup_epochs=0",
+                    "calib_epochs=1"}},
+          {"short", {"epochs=4", "iters_per_epoch=50", "range_tracker=ema"}}};
 }
 
 void resolve_trainer_config(Config& c, const QuantConfig& quant) {
@@ -87,7 +89,7 @@ void resolve_trainer_config(Config& c, const QuantConfig& quant) {
         "range_tracker=official with only {} calibration iterations (calib_epochs x iters_per_epoch) freezes "
         "absurd activation ranges (it needs ~200); use --set range_tracker=ema, or calibrate longer",
         updates));
-  make_generator(c.str("generator"), {2, 4, 8, 1, 0.8});  // validates the name
+  if (c.has("generator")) make_generator(c.str("generator"), {2, 4, 8, 1, 0.8});  // validates the name
 }
 
 Net RunContext::make_student() const {

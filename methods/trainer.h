@@ -16,8 +16,10 @@ namespace dfq {
 // paper's proportions of `epochs` (CIFAR: 4 of 400 warm-up and calibration epochs, steps
 // at 100/200/300 of 400), so that `--set epochs=2` stays a faithful miniature.
 nlohmann::json trainer_defaults();
-// Two iterations in one epoch at batch 8, EMA ranges: the registry test's schedule.
-std::vector<std::string> trainer_tiny();
+// "tiny": two iterations in one epoch at batch 8 (the registry test's schedule);
+// "short": 4 epochs of 50 iterations (make compare). Both use EMA ranges, since they
+// make fewer than the ~200 calibration updates the official tracker needs.
+std::map<std::string, std::vector<std::string>> trainer_presets();
 // Resolves the "auto" schedule values and validates the schedule and quantizer keys.
 void resolve_trainer_config(Config& config, const QuantConfig& quant);
 

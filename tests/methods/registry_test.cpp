@@ -22,7 +22,7 @@ CellRequest tiny_request(const std::string& method, int64_t seed = 0) {
   r.key.w_bits = 4;
   r.key.a_bits = 4;
   r.key.seed = seed;
-  r.overrides = find_method(method).tiny;
+  r.preset = "tiny";
   return r;
 }
 
@@ -39,7 +39,8 @@ TEST_F(MethodsTest, RegistryNamesAreUniqueAndDescribed) {
     EXPECT_FALSE(m.paper.empty()) << m.name;
     EXPECT_TRUE(m.run) << m.name;
     EXPECT_FALSE(m.bits.empty()) << m.name;
-    EXPECT_FALSE(m.tiny.empty()) << m.name << " needs a tiny schedule for this test";
+    EXPECT_TRUE(m.presets.count("tiny")) << m.name << " needs a tiny preset for this test";
+    EXPECT_TRUE(m.presets.count("short")) << m.name << " needs a short preset for make compare";
   }
   EXPECT_THROW(find_method("nope"), InvalidInputError);
 }
