@@ -47,7 +47,7 @@ nlohmann::json trainer_defaults() {
   return {
       {"epochs", 400},          {"iters_per_epoch", 200}, {"batch_size", 200},
       {"lr_q", 1e-4},           {"lr_g", 1e-3},           {"lr_steps", nlohmann::json::array()},
-      {"lr_gamma", 0.1},        {"warmup_epochs", -1},    {"calib_epochs", -1},
+      {"lr_gamma", 0.1},        {"warmup_epochs", -1.0},  {"calib_epochs", -1.0},
       {"momentum", 0.9},        {"weight_decay", 1e-4},   {"adam_beta1", 0.5},
       {"adam_beta2", 0.999},    {"latent_dim", 100},      {"gen_bn_eps", 0.8},
       {"generator", "gdfq"},    {"range_tracker", "official"}, {"keep_first_last_8bit", false},
@@ -67,28 +67,29 @@ void resolve_trainer_config(Config& c, const QuantConfig& quant) {
     throw InvalidInputError(fmt::format("iters_per_epoch must be positive, got {}", c.integer("iters_per_epoch")));
   if (c.integer("batch_size") <= 0)
     throw InvalidInputError(fmt::format("batch_size must be positive, got {}", c.integer("batch_size")));
-  // Paper proportions: 1% of the run (rounded up) for warm-up and calibration.
-  auto auto_epochs = [&](const char* key) {
-    if (c.integer(key) < 0) c.set_json(key, static_cast<int64_t>(std::ceil(epochs * 4.0 / 400.0)));
-  };
-  auto_epochs("warmup_epochs");
-  auto_epochs("calib_epochs");
-  if (c.nums("lr_steps").empty()) {
-    nlohmann::json steps = nlohmann::json::array();
-    for (double f : {0.25, 0.5, 0.75}) steps.push_back(std::floor(epochs * f + 0.5));
-    c.set_json("lr_steps", steps);
-  }
-  if (c.integer("warmup_epochs") >= epochs)
-    throw InvalidInputError(fmt::format("warmup_epochs ({}) >= epochs ({}): the student would never be trained",
-                                        c.integer("warmup_epochs"), epochs));
+  const int64_t iters = c.integer("iters_per_epoch");
   auto tracker = parse_range_tracker(c.str("range_tracker"));
+  const bool official = tracker == RangeTrackerKind::Official && quant.a_bits < 32;
+  // Paper proportions of the run, in (fractional) epochs: warm-up and calibration 1 %
+  // (4 of 400), learning-rate steps at 25/50/75 % (100/200/300 of 400). The official
+  // tracker gets at least the ~200 calibration iterations it needs to settle.
+  if (c.num("warmup_epochs") < 0) c.set_json("warmup_epochs", epochs * 0.01);
+  if (c.num("calib_epochs") < 0) {
+    double calib = epochs * 0.01;
+    if (official) calib = std::max(calib, 200.0 / iters);
+    c.set_json("calib_epochs", std::min<double>(calib, epochs));
+  }
+  if (c.nums("lr_steps").empty()) c.set_json("lr_steps", {epochs * 0.25, epochs * 0.5, epochs * 0.75});
+  if (c.num("warmup_epochs") >= epochs)
+    throw InvalidInputError(fmt::format("warmup_epochs ({}) >= epochs ({}): the student would never be trained",
+                                        c.num("warmup_epochs"), epochs));
   // The official tracker needs ~200 updates to undo its compounded bias correction.
-  const int64_t updates = c.integer("calib_epochs") * c.integer("iters_per_epoch");
-  if (tracker == RangeTrackerKind::Official && quant.a_bits < 32 && updates < 200)
+  const double calib_iters = c.num("calib_epochs") * iters;
+  if (official && calib_iters < 200)
     throw InvalidInputError(fmt::format(
-        "range_tracker=official with only {} calibration iterations (calib_epochs x iters_per_epoch) freezes "
+        "range_tracker=official with only {:.0f} calibration iterations (calib_epochs x iters_per_epoch) freezes "
         "absurd activation ranges (it needs ~200); use --set range_tracker=ema, or calibrate longer",
-        updates));
+        calib_iters));
   if (c.has("generator")) make_generator(c.str("generator"), {2, 4, 8, 1, 0.8});  // validates the name
 }
 
@@ -146,7 +147,7 @@ void log_final_metrics(RunContext& ctx, const std::vector<EpochEval>& evals, dou
 void run_trainer(RunContext& ctx, TrainerHooks& hooks) {
   const Config& c = ctx.config;
   const int64_t epochs = c.integer("epochs"), iters = c.integer("iters_per_epoch"), batch = c.integer("batch_size");
-  const int64_t warmup = c.integer("warmup_epochs"), calib = c.integer("calib_epochs");
+  const double warmup = c.num("warmup_epochs"), calib = c.num("calib_epochs");
   const auto steps = c.nums("lr_steps");
   const auto& info = ctx.data->info;
 
@@ -177,13 +178,10 @@ void run_trainer(RunContext& ctx, TrainerHooks& hooks) {
   ProgressReporter progress(ctx.title, epochs * iters, "it");
   int64_t real_epoch = 0;
 
+  // The schedule is evaluated at the fractional epoch of each iteration, so that short
+  // runs keep the paper's proportions; at 400 x 200 it matches the per-epoch original.
+  double factor = 1.0;
   for (int64_t epoch = 0; epoch < epochs; ++epoch) {
-    int passed = 0;
-    for (double s : steps) passed += epoch >= s ? 1 : 0;
-    const double factor = std::pow(c.num("lr_gamma"), passed);
-    set_lr(opt_q, c.num("lr_q") * factor);
-    if (opt_g) set_lr(*opt_g, c.num("lr_g") * factor);
-    set_calibration(*student, epoch < calib);
     if (gen) gen->train();
 
     std::map<std::string, double> sums;
@@ -200,6 +198,13 @@ void run_trainer(RunContext& ctx, TrainerHooks& hooks) {
 
     for (int64_t it = 0; it < iters; ++it) {
       throw_if_stopped();
+      const double position = epoch + static_cast<double>(it) / iters;
+      int passed = 0;
+      for (double s : steps) passed += position >= s ? 1 : 0;
+      factor = std::pow(c.num("lr_gamma"), passed);
+      set_lr(opt_q, c.num("lr_q") * factor);
+      if (opt_g) set_lr(*opt_g, c.num("lr_g") * factor);
+      set_calibration(*student, position < calib);
       StepTensors st;
       st.num_classes = info.classes;
       if (gen) {
@@ -240,7 +245,7 @@ void run_trainer(RunContext& ctx, TrainerHooks& hooks) {
       st.z_q = student->forward(st.x);
       Terms lq = hooks.student_loss(st);
       check_finite(lq, epoch, it, "q");
-      if (epoch >= warmup) {
+      if (position >= warmup) {
         opt_q.zero_grad();
         lq.front().second.backward();
         opt_q.step();

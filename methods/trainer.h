@@ -3,7 +3,8 @@
 // update G on L_G (teacher, optionally student, logits on x, BNS of the teacher); then
 // update Q on L_Q with x detached and the same teacher logits. Q is not updated before
 // `warmup_epochs`; activation ranges update during the first `calib_epochs`; G and Q
-// learning rates are multiplied by `lr_gamma` at each of `lr_steps` (epochs).
+// learning rates are multiplied by `lr_gamma` at each of `lr_steps` (all in epochs,
+// fractional values allowed, compared with the iteration's fractional epoch).
 #pragma once
 #include <functional>
 
@@ -14,7 +15,8 @@ namespace dfq {
 
 // Keys every trainer-based method has. "auto" values (-1, or an empty lr_steps) take the
 // paper's proportions of `epochs` (CIFAR: 4 of 400 warm-up and calibration epochs, steps
-// at 100/200/300 of 400), so that `--set epochs=2` stays a faithful miniature.
+// at 100/200/300 of 400), in fractional epochs, so that `--set epochs=2` stays a faithful
+// miniature; with range_tracker=official, calibration lasts at least 200 iterations.
 nlohmann::json trainer_defaults();
 // "tiny": two iterations in one epoch at batch 8 (the registry test's schedule);
 // "short": 4 epochs of 50 iterations (make compare). Both use EMA ranges, since they
