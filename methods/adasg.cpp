@@ -26,18 +26,11 @@ MethodDescriptor adasg_method() {
   };
   d.run = [](RunContext& ctx) {
     const Config& c = ctx.config;
-    GameParams p;
-    p.lambda_l = c.num("lambda_l");
-    p.lambda_u = c.num("lambda_u");
+    GameParams p = game_params(c);
     p.w_marginal = c.num("w_marginal");
     p.w_ds = c.num("w_ds");
     p.w_as = c.num("w_as");
     p.w_bns = c.num("w_bns");
-    p.use_marginal = c.flag("use_marginal");
-    p.use_ds = c.flag("use_ds");
-    p.use_as = c.flag("use_as");
-    p.temperature = c.num("temperature");
-    p.q_loss = c.str("q_loss") == "paper" ? QLossForm::Paper : QLossForm::Code;
     run_game(ctx, p);
   };
   return d;

@@ -35,6 +35,18 @@ Terms game_student_terms(const StepTensors& s, const GameParams& p) {
   return {{"loss", loss}, {"entropy", (h / log_c).mean()}};
 }
 
+GameParams game_params(const Config& c) {
+  GameParams p;
+  p.lambda_l = c.num("lambda_l");
+  p.lambda_u = c.num("lambda_u");
+  p.use_marginal = c.flag("use_marginal");
+  p.use_ds = c.flag("use_ds");
+  p.use_as = c.flag("use_as");
+  p.temperature = c.num("temperature");
+  p.q_loss = c.str("q_loss") == "paper" ? QLossForm::Paper : QLossForm::Code;
+  return p;
+}
+
 nlohmann::json game_defaults() {
   return {{"lambda_u", 0.8}, {"temperature", 20.0}, {"q_loss", "code"},
           {"use_ds", true},  {"use_as", true},      {"use_marginal", true}};

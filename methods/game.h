@@ -29,6 +29,10 @@ Terms game_generator_terms(const StepTensors& s, const GameParams& p);
 // L_Q and the mean normalised disagreement entropy: {"loss", "entropy"}.
 Terms game_student_terms(const StepTensors& s, const GameParams& p);
 
+// Reads the keys both methods share (bounds, switches, temperature, q_loss); the
+// methods set the term weights.
+GameParams game_params(const Config& c);
+
 // Keys shared by both methods (bounds, temperature, q_loss, ablation switches).
 nlohmann::json game_defaults();
 // Validates the shared keys; lambda_l must already be resolved.

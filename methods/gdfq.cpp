@@ -32,12 +32,7 @@ MethodDescriptor gdfq_method() {
       auto total = ce + c.num("bns_weight") * s.bns;
       return {{"loss", total}, {"ce", ce}, {"bns", s.bns}};
     };
-    const auto red = parse_kd_reduction(c.str("kd_reduction"));
-    hooks.student_loss = [&c, red](const StepTensors& s) -> Terms {
-      auto kd = kd_loss(s.z_q, s.z_p, c.num("kd_temperature"), c.num("kd_alpha"), red);
-      auto ce = cross_entropy(s.z_q, s.y);
-      return {{"loss", kd + c.num("ce_weight") * ce}, {"kd", kd}, {"ce", ce}};
-    };
+    hooks.student_loss = kd_ce_student_loss(c);
     run_trainer(ctx, hooks);
   };
   return d;

@@ -29,12 +29,7 @@ MethodDescriptor realdata_method() {
     const Config& c = ctx.config;
     TrainerHooks hooks;
     hooks.uses_generator = false;
-    const auto red = parse_kd_reduction(c.str("kd_reduction"));
-    hooks.student_loss = [&c, red](const StepTensors& s) -> Terms {
-      auto kd = kd_loss(s.z_q, s.z_p, c.num("kd_temperature"), c.num("kd_alpha"), red);
-      auto ce = cross_entropy(s.z_q, s.y);
-      return {{"loss", kd + c.num("ce_weight") * ce}, {"kd", kd}, {"ce", ce}};
-    };
+    hooks.student_loss = kd_ce_student_loss(c);
     run_trainer(ctx, hooks);
   };
   return d;

@@ -144,6 +144,16 @@ void log_final_metrics(RunContext& ctx, const std::vector<EpochEval>& evals, dou
   ctx.log->metric("train_seconds", seconds);
 }
 
+std::function<Terms(const StepTensors&)> kd_ce_student_loss(const Config& c) {
+  const auto red = parse_kd_reduction(c.str("kd_reduction"));
+  const double t = c.num("kd_temperature"), alpha = c.num("kd_alpha"), ce_weight = c.num("ce_weight");
+  return [=](const StepTensors& s) -> Terms {
+    auto kd = kd_loss(s.z_q, s.z_p, t, alpha, red);
+    auto ce = soft_cross_entropy(s.z_q, s.targets);
+    return {{"loss", kd + ce_weight * ce}, {"kd", kd}, {"ce", ce}};
+  };
+}
+
 void run_trainer(RunContext& ctx, TrainerHooks& hooks) {
   const Config& c = ctx.config;
   const int64_t epochs = c.integer("epochs"), iters = c.integer("iters_per_epoch"), batch = c.integer("batch_size");

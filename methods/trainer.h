@@ -51,6 +51,10 @@ struct TrainerHooks {
   std::function<void(Values&)> epoch_end;
 };
 
+// GDFQ's student objective, KD(kd_reduction, kd_alpha, kd_temperature) + ce_weight * CE,
+// shared by gdfq and realdata (and the baselines built on GDFQ).
+std::function<Terms(const StepTensors&)> kd_ce_student_loss(const Config& config);
+
 // Runs the whole schedule on ctx, logging per-epoch curves and the final metrics.
 void run_trainer(RunContext& ctx, TrainerHooks& hooks);
 
