@@ -111,6 +111,9 @@ StudentEvaluator::StudentEvaluator(const RunContext& ctx) : ctx_(ctx) {
 
 EpochEval StudentEvaluator::evaluate(NetImpl& student, Values& out) {
   torch::NoGradGuard ng;
+  // Evaluation images must never move the activation ranges (that would calibrate on
+  // the test set); the trainer re-enables calibration per iteration when due.
+  set_calibration(student, false);
   auto test = dfq::evaluate([&](const torch::Tensor& x) { return student.forward(x); }, ctx_.data->test,
                             ctx_.data->info, 500, ctx_.device);
   auto val_logits = logits_of(student, ctx_.data->val, ctx_.data->info, ctx_.device);

@@ -69,6 +69,7 @@ class StudentEvaluator {
  public:
   explicit StudentEvaluator(const RunContext& ctx);
   // Fills test/val accuracy and adds val disagreement (KL(P||Q), top-1 mismatch %) to `out`.
+  // Stops range calibration first: evaluation never calibrates.
   EpochEval evaluate(NetImpl& student, Values& out);
 
  private:
