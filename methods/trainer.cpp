@@ -73,12 +73,14 @@ void resolve_trainer_config(Config& c, const QuantConfig& quant) {
   // Paper proportions of the run, in (fractional) epochs: warm-up and calibration 1 %
   // (4 of 400), learning-rate steps at 25/50/75 % (100/200/300 of 400). The official
   // tracker gets at least the ~200 calibration iterations it needs to settle.
-  if (c.num("warmup_epochs") < 0) c.set_json("warmup_epochs", epochs * 0.01);
   if (c.num("calib_epochs") < 0) {
     double calib = epochs * 0.01;
     if (official) calib = std::max(calib, 200.0 / iters);
     c.set_json("calib_epochs", std::min<double>(calib, epochs));
   }
+  // Q waits at least until the ranges freeze, as in every published configuration
+  // (warm-up >= calibration): training Q while the official ranges still settle ruins it.
+  if (c.num("warmup_epochs") < 0) c.set_json("warmup_epochs", std::max(epochs * 0.01, c.num("calib_epochs")));
   if (c.nums("lr_steps").empty()) c.set_json("lr_steps", {epochs * 0.25, epochs * 0.5, epochs * 0.75});
   if (c.num("warmup_epochs") >= epochs)
     throw InvalidInputError(fmt::format("warmup_epochs ({}) >= epochs ({}): the student would never be trained",

@@ -16,7 +16,8 @@ namespace dfq {
 // Keys every trainer-based method has. "auto" values (-1, or an empty lr_steps) take the
 // paper's proportions of `epochs` (CIFAR: 4 of 400 warm-up and calibration epochs, steps
 // at 100/200/300 of 400), in fractional epochs, so that `--set epochs=2` stays a faithful
-// miniature; with range_tracker=official, calibration lasts at least 200 iterations.
+// miniature; with range_tracker=official, calibration lasts at least 200 iterations, and
+// warm-up lasts at least as long as calibration.
 nlohmann::json trainer_defaults();
 // "tiny": two iterations in one epoch at batch 8 (the registry test's schedule);
 // "short": 4 epochs of 50 iterations (make compare). Both use EMA ranges, since they

@@ -17,15 +17,16 @@ TEST(TrainerSchedule, AutoValuesArePaperProportions) {
   Config short_run(trainer_defaults());
   short_run.set("epochs", "2");
   resolve_trainer_config(short_run, q);
-  EXPECT_DOUBLE_EQ(short_run.num("warmup_epochs"), 0.02);                // 4 of 400 iterations
-  EXPECT_DOUBLE_EQ(short_run.num("calib_epochs"), 1.0);                  // official: >= 200 iterations
+  EXPECT_DOUBLE_EQ(short_run.num("calib_epochs"), 1.0);   // official: >= 200 iterations
+  EXPECT_DOUBLE_EQ(short_run.num("warmup_epochs"), 1.0);  // Q waits for the ranges to freeze
   EXPECT_EQ(short_run.nums("lr_steps"), (std::vector<double>{0.5, 1.0, 1.5}));
 
   Config ema(trainer_defaults());
   ema.set("epochs", "2");
   ema.set("range_tracker", "ema");
   resolve_trainer_config(ema, q);
-  EXPECT_DOUBLE_EQ(ema.num("calib_epochs"), 0.02);
+  EXPECT_DOUBLE_EQ(ema.num("calib_epochs"), 0.02);   // 4 of 400 iterations
+  EXPECT_DOUBLE_EQ(ema.num("warmup_epochs"), 0.02);
 }
 
 TEST(TrainerSchedule, ExplicitValuesAreCheckedNotChanged) {
