@@ -57,7 +57,7 @@ nlohmann::json trainer_defaults() {
 std::map<std::string, std::vector<std::string>> trainer_presets() {
   return {{"tiny", {"epochs=1", "iters_per_epoch=2", "batch_size=8", "range_tracker=ema", "warmup_epochs=0",
                     "calib_epochs=1"}},
-          {"short", {"epochs=4", "iters_per_epoch=50", "range_tracker=ema"}}};
+          {"short", {"epochs=4", "iters_per_epoch=50", "range_tracker=ema", "calib_epochs=1"}}};
 }
 
 void resolve_trainer_config(Config& c, const QuantConfig& quant) {

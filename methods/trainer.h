@@ -20,8 +20,9 @@ namespace dfq {
 // warm-up lasts at least as long as calibration.
 nlohmann::json trainer_defaults();
 // "tiny": two iterations in one epoch at batch 8 (the registry test's schedule);
-// "short": 4 epochs of 50 iterations (make compare). Both use EMA ranges, since they
-// make fewer than the ~200 calibration updates the official tracker needs.
+// "short": 4 epochs of 50 iterations, the first calibrating (and, through the auto
+// warm-up, not training Q) (make compare). Both use EMA ranges, since they make fewer
+// than the ~200 calibration updates the official tracker needs.
 std::map<std::string, std::vector<std::string>> trainer_presets();
 // Resolves the "auto" schedule values and validates the schedule and quantizer keys.
 void resolve_trainer_config(Config& config, const QuantConfig& quant);
