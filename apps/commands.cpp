@@ -83,6 +83,7 @@ int cmd_run(const GlobalOptions& g, CellRequest req) {
   RunStore store(g.store);
   install_stop_handlers();
   req.quiet = g.quiet;
+  req.cache_dir = g.cache;
   try {
     auto r = run_cell(store, req);
     auto get = [&](const char* k) { return r.metrics.count(k) ? fmt::format("{:.2f}", r.metrics[k]) : "-"; };

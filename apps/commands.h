@@ -10,6 +10,7 @@ namespace dfq {
 struct GlobalOptions {
   int threads = 0;  // 0: all cores
   std::string store = "results/runs.sqlite";
+  std::string cache = "results/cache";  // synthesised images (zeroq, intraq); "" disables
   bool quiet = false;
   std::string command_line;
 };

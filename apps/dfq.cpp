@@ -17,6 +17,8 @@ int main(int argc, char** argv) {
   dfq::GlobalOptions global;
   app.add_option("--threads", global.threads, "LibTorch threads (default: all cores)");
   app.add_option("--store", global.store, "run store (SQLite)")->capture_default_str();
+  app.add_option("--cache", global.cache, "cache of synthesised images (zeroq, intraq); empty disables")
+      ->capture_default_str();
   app.add_flag("--quiet", global.quiet, "no progress lines");
   std::string command_line;
   for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + std::string(argv[i]);

@@ -83,6 +83,8 @@ CellResult run_cell(RunStore& store, const CellRequest& req) {
   ctx.seed = static_cast<uint64_t>(req.key.seed);
   ctx.log = &logger;
   ctx.fp_top1 = manifest.test_top1;
+  ctx.teacher_id = manifest.sha256;
+  ctx.cache_dir = req.cache_dir;
   ctx.title = fmt::format("{} W{}A{} {} seed {}", method.name, quant.w_bits, quant.a_bits, req.key.model, req.key.seed);
   seed_everything(ctx.seed);
   try {

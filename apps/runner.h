@@ -15,6 +15,7 @@ struct CellRequest {
   std::vector<std::string> overrides;  // "key=value"
   std::string data_root;
   std::string zoo;                     // empty: the default zoo
+  std::string cache_dir;               // synthesised-image cache; empty: none
   bool quiet = false;
 };
 

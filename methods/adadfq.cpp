@@ -9,18 +9,10 @@
 namespace dfq {
 
 MethodDescriptor adadfq_method() {
-  MethodDescriptor d;
-  d.name = "adadfq";
-  d.paper = "Adaptive Data-Free Quantization (Qian et al., CVPR)";
-  d.year = 2023;
-  d.defaults = trainer_defaults();
+  MethodDescriptor d = trainer_descriptor("adadfq", "Adaptive Data-Free Quantization (Qian et al., CVPR)", 2023);
   d.defaults.update(game_defaults());
   d.defaults.update({{"batch_size", 16}, {"lambda_l", -1.0}, {"a_ds", 0.2}, {"a_as", 0.1}, {"beta", 1.0},
                      {"gamma", 1.0}});
-  d.bits = {2, 3, 4, 5, 6, 7, 8, 32};
-  d.needs_generator = true;
-  d.fine_tunes = true;
-  d.presets = trainer_presets();
   d.resolve = [](Config& c, const QuantConfig& q, const ModelSpec& model) {
     resolve_trainer_config(c, q);
     if (c.num("lambda_l") < 0) {

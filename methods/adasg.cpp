@@ -8,18 +8,10 @@
 namespace dfq {
 
 MethodDescriptor adasg_method() {
-  MethodDescriptor d;
-  d.name = "adasg";
-  d.paper = "Rethinking Data-Free Quantization as a Zero-Sum Game (Qian et al., AAAI)";
-  d.year = 2023;
-  d.defaults = trainer_defaults();
+  MethodDescriptor d = trainer_descriptor("adasg", "Rethinking Data-Free Quantization as a Zero-Sum Game (Qian et al., AAAI)", 2023);
   d.defaults.update(game_defaults());
   d.defaults.update({{"batch_size", 16}, {"lambda_l", 0.3}, {"w_marginal", 1.0}, {"w_ds", 0.1}, {"w_as", 0.1},
                      {"w_bns", 1.0}});
-  d.bits = {2, 3, 4, 5, 6, 7, 8, 32};
-  d.needs_generator = true;
-  d.fine_tunes = true;
-  d.presets = trainer_presets();
   d.resolve = [](Config& c, const QuantConfig& q, const ModelSpec&) {
     resolve_trainer_config(c, q);
     validate_game_config(c);

@@ -9,21 +9,9 @@
 namespace dfq {
 
 MethodDescriptor gdfq_method() {
-  MethodDescriptor d;
-  d.name = "gdfq";
-  d.paper = "Generative Low-bitwidth Data Free Quantization (Xu et al., ECCV)";
-  d.year = 2020;
-  d.defaults = trainer_defaults();
+  MethodDescriptor d = trainer_descriptor("gdfq", "Generative Low-bitwidth Data Free Quantization (Xu et al., ECCV)", 2020);
   d.defaults.update({{"batch_size", 200}, {"bns_weight", 0.1}, {"kd_temperature", 20.0}, {"kd_alpha", 1.0},
                      {"kd_reduction", "mean"}, {"ce_weight", 1.0}});
-  d.bits = {2, 3, 4, 5, 6, 7, 8, 32};
-  d.needs_generator = true;
-  d.fine_tunes = true;
-  d.resolve = [](Config& c, const QuantConfig& q, const ModelSpec&) {
-    resolve_trainer_config(c, q);
-    parse_kd_reduction(c.str("kd_reduction"));
-  };
-  d.presets = trainer_presets();
   d.run = [](RunContext& ctx) {
     const Config& c = ctx.config;
     TrainerHooks hooks;

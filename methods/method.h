@@ -47,6 +47,8 @@ struct RunContext {
   RunLogger* log = nullptr;
   std::string title;           // for progress lines
   double fp_top1 = -1;         // the teacher's test top-1 (from its manifest), -1 if unknown
+  std::string teacher_id;      // the teacher weights' sha256 (cache keys)
+  std::string cache_dir;       // synthesised-image cache; empty: no cache
 
   // A fresh fake-quantized copy of the teacher (eval mode: BN statistics frozen).
   Net make_student() const;

@@ -2,8 +2,7 @@
 // space), no fine-tuning. Shows what calibration without any data-free synthesis gives.
 #include <fmt/format.h>
 
-#include "core/util/interrupt.h"
-#include "core/util/progress.h"
+#include "core/util/error.h"
 #include "methods/registry.h"
 #include "methods/trainer.h"
 
@@ -13,28 +12,10 @@ namespace {
 void run_noise(RunContext& ctx) {
   const auto& c = ctx.config;
   const auto& info = ctx.data->info;
-  Net student = ctx.make_student();
-  const int64_t batches = c.integer("calib_batches"), batch = c.integer("batch_size");
-  ProgressReporter progress(ctx.title, batches, "batch");
-  set_calibration(*student, true);
-  {
-    torch::NoGradGuard ng;
-    for (int64_t i = 0; i < batches; ++i) {
-      throw_if_stopped();
-      student->forward(torch::randn({batch, info.channels, info.size, info.size},
-                                    torch::TensorOptions().device(ctx.device)));
-      progress.update(i + 1, "calibrating on Gaussian noise");
-    }
-  }
-  set_calibration(*student, false);
-  StudentEvaluator evaluator(ctx);
-  Values values;
-  auto e = evaluator.evaluate(*student, values);
-  values.emplace_back("calib_updates", static_cast<double>(calibration_updates(*student)));
-  ctx.log->curve(1, values);
-  progress.finish(fmt::format("test top-1 {:.2f}%", e.test_top1));
-  ctx.log->metric("calib_updates", static_cast<double>(calibration_updates(*student)));
-  log_final_metrics(ctx, {e}, progress.elapsed_seconds());
+  const int64_t batch = c.integer("batch_size");
+  run_post_training(ctx, c.integer("calib_batches"), [&](int64_t) {
+    return torch::randn({batch, info.channels, info.size, info.size}, torch::TensorOptions().device(ctx.device));
+  }, "calibrating on Gaussian noise");
 }
 
 }  // namespace

@@ -8,23 +8,12 @@
 namespace dfq {
 
 MethodDescriptor realdata_method() {
-  MethodDescriptor d;
-  d.name = "realdata";
-  d.paper = "reference row: GDFQ student training on real images";
-  d.year = 0;
-  d.defaults = trainer_defaults();
+  MethodDescriptor d = trainer_descriptor("realdata", "reference row: GDFQ student training on real images", 0);
   for (const char* key : {"lr_g", "adam_beta1", "adam_beta2", "latent_dim", "gen_bn_eps", "generator"})
     d.defaults.erase(key);  // no generator here
   d.defaults.update({{"batch_size", 200}, {"kd_temperature", 20.0}, {"kd_alpha", 1.0}, {"kd_reduction", "mean"},
                      {"ce_weight", 1.0}});
-  d.bits = {2, 3, 4, 5, 6, 7, 8, 32};
   d.needs_generator = false;
-  d.fine_tunes = true;
-  d.resolve = [](Config& c, const QuantConfig& q, const ModelSpec&) {
-    resolve_trainer_config(c, q);
-    parse_kd_reduction(c.str("kd_reduction"));
-  };
-  d.presets = trainer_presets();
   d.run = [](RunContext& ctx) {
     const Config& c = ctx.config;
     TrainerHooks hooks;

@@ -10,7 +10,10 @@ const std::vector<MethodDescriptor>& method_registry() {
   static const std::vector<MethodDescriptor> methods = {
       noise_method(),
       realdata_method(),
+      zeroq_method(),
       gdfq_method(),
+      qimera_method(),
+      intraq_method(),
       adasg_method(),
       adadfq_method(),
   };

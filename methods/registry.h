@@ -14,7 +14,10 @@ const MethodDescriptor& find_method(const std::string& name);
 // One descriptor per method file.
 MethodDescriptor noise_method();
 MethodDescriptor realdata_method();
+MethodDescriptor zeroq_method();
 MethodDescriptor gdfq_method();
+MethodDescriptor qimera_method();
+MethodDescriptor intraq_method();
 MethodDescriptor adasg_method();
 MethodDescriptor adadfq_method();
 

@@ -12,6 +12,11 @@
 #include "core/util/error.h"
 #include "core/util/interrupt.h"
 #include "core/util/progress.h"
+#include "core/util/rng.h"
+#include "core/util/sha256.h"
+#include "core/store/image_cache.h"
+
+#include <chrono>
 
 namespace dfq {
 namespace {
@@ -93,6 +98,21 @@ void resolve_trainer_config(Config& c, const QuantConfig& quant) {
         "absurd activation ranges (it needs ~200); use --set range_tracker=ema, or calibrate longer",
         calib_iters));
   if (c.has("generator")) make_generator(c.str("generator"), {2, 4, 8, 1, 0.8});  // validates the name
+  if (c.has("kd_reduction")) parse_kd_reduction(c.str("kd_reduction"));
+}
+
+MethodDescriptor trainer_descriptor(const std::string& name, const std::string& paper, int year) {
+  MethodDescriptor d;
+  d.name = name;
+  d.paper = paper;
+  d.year = year;
+  d.defaults = trainer_defaults();
+  d.bits = {2, 3, 4, 5, 6, 7, 8, 32};
+  d.needs_generator = true;
+  d.fine_tunes = true;
+  d.presets = trainer_presets();
+  d.resolve = [](Config& c, const QuantConfig& q, const ModelSpec&) { resolve_trainer_config(c, q); };
+  return d;
 }
 
 Net RunContext::make_student() const {
@@ -149,6 +169,52 @@ void log_final_metrics(RunContext& ctx, const std::vector<EpochEval>& evals, dou
   ctx.log->metric("train_seconds", seconds);
 }
 
+void run_post_training(RunContext& ctx, int64_t batches, const std::function<torch::Tensor(int64_t)>& batch,
+                       const std::string& what) {
+  Net student = ctx.make_student();
+  ProgressReporter progress(ctx.title, batches, "batch");
+  set_calibration(*student, true);
+  {
+    torch::NoGradGuard ng;
+    for (int64_t i = 0; i < batches; ++i) {
+      throw_if_stopped();
+      student->forward(batch(i));
+      progress.update(i + 1, what);
+    }
+  }
+  set_calibration(*student, false);
+  StudentEvaluator evaluator(ctx);
+  Values values;
+  auto e = evaluator.evaluate(*student, values);
+  const double updates = static_cast<double>(calibration_updates(*student));
+  values.emplace_back("calib_updates", updates);
+  ctx.log->curve(1, values);
+  progress.finish(fmt::format("test top-1 {:.2f}%", e.test_top1));
+  ctx.log->metric("calib_updates", updates);
+  log_final_metrics(ctx, {e}, progress.elapsed_seconds());
+}
+
+ImageSet cached_synthesis(RunContext& ctx, const std::string& method, const std::vector<std::string>& keys,
+                          const std::function<ImageSet()>& synthesise) {
+  nlohmann::json what = {{"method", method}, {"teacher", ctx.teacher_id}, {"seed", ctx.seed}};
+  for (const auto& k : keys) what[k] = ctx.config.json().at(k);
+  const std::string key = fmt::format("{}-seed{}-{}", method, ctx.seed, sha256_hex(what.dump()).substr(0, 16));
+  ImageCache cache(ctx.teacher_id.empty() ? "" : ctx.cache_dir);  // no teacher identity: no safe key
+  ImageSet set;
+  const auto t0 = std::chrono::steady_clock::now();
+  const bool hit = cache.load(key, set);
+  if (!hit) {
+    set = synthesise();
+    cache.save(key, set);
+  }
+  const double seconds = hit ? 0.0 : std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ctx.log->metric("synthesis_seconds", seconds);
+  ctx.log->metric("synthesis_cached", hit ? 1.0 : 0.0);
+  ctx.log->metric("synthesised_images", static_cast<double>(set.size()));
+  seed_everything(ctx.seed * 2654435761ULL + 17);
+  return set;
+}
+
 std::function<Terms(const StepTensors&)> kd_ce_student_loss(const Config& c) {
   const auto red = parse_kd_reduction(c.str("kd_reduction"));
   const double t = c.num("kd_temperature"), alpha = c.num("kd_alpha"), ce_weight = c.num("ce_weight");
@@ -175,14 +241,19 @@ void run_trainer(RunContext& ctx, TrainerHooks& hooks) {
   std::unique_ptr<BNStatsLoss> bns;
   std::unique_ptr<BatchLoader> real;
   if (hooks.uses_generator) {
-    gen = make_generator(c.str("generator"), {info.classes, static_cast<int>(c.integer("latent_dim")), info.size,
-                                              info.channels, c.num("gen_bn_eps")});
+    gen = hooks.make_generator ? hooks.make_generator()
+                               : make_generator(c.str("generator"), {info.classes, static_cast<int>(c.integer("latent_dim")),
+                                                                     info.size, info.channels, c.num("gen_bn_eps")});
     gen->to(ctx.device);
     opt_g = std::make_unique<torch::optim::Adam>(
         gen->parameters(), torch::optim::AdamOptions(c.num("lr_g")).betas({c.num("adam_beta1"), c.num("adam_beta2")}));
     bns = std::make_unique<BNStatsLoss>(*ctx.teacher, BNSVariant::Batch);
   } else {
-    real = std::make_unique<BatchLoader>(ctx.data->train, info, batch, true, false, ctx.seed, ctx.device, true);
+    const ImageSet& images = hooks.images ? *hooks.images : ctx.data->train;
+    if (images.size() == 0) throw InvalidInputError("no images to train the student on");
+    real = std::make_unique<BatchLoader>(images, info, std::min(batch, images.size()), true, hooks.augment, ctx.seed,
+                                         ctx.device, true);
+    if (hooks.rrc_hi > 0) real->use_resized_crop(hooks.rrc_lo, hooks.rrc_hi);
   }
   torch::optim::SGD opt_q(student->parameters(), torch::optim::SGDOptions(c.num("lr_q"))
                                                      .momentum(c.num("momentum"))

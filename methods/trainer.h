@@ -24,8 +24,14 @@ nlohmann::json trainer_defaults();
 // warm-up, not training Q) (make compare). Both use EMA ranges, since they make fewer
 // than the ~200 calibration updates the official tracker needs.
 std::map<std::string, std::vector<std::string>> trainer_presets();
-// Resolves the "auto" schedule values and validates the schedule and quantizer keys.
+// Resolves the "auto" schedule values and validates the schedule and quantizer keys
+// (and kd_reduction, where the method has it).
 void resolve_trainer_config(Config& config, const QuantConfig& quant);
+
+// The common part of every trainer-based method's descriptor: trainer_defaults(), bits
+// 2..8 and 32, generator and fine-tuning flags set, trainer_presets(), resolve =
+// resolve_trainer_config. Methods add their keys and wrap `resolve` where they need more.
+MethodDescriptor trainer_descriptor(const std::string& name, const std::string& paper, int year);
 
 struct StepTensors {
   torch::Tensor x;        // images of this iteration
@@ -41,7 +47,14 @@ struct StepTensors {
 using Terms = std::vector<std::pair<std::string, torch::Tensor>>;
 
 struct TrainerHooks {
-  bool uses_generator = true;          // false: real training images (realdata)
+  bool uses_generator = true;          // false: a fixed image set (real training images by default)
+  // Without a generator: the images to train on (default: the training split) and their
+  // augmentation (none, pad-crop-flip, or random-resized-crop-flip with area in [rrc_lo, rrc_hi]).
+  const ImageSet* images = nullptr;
+  bool augment = false;
+  double rrc_lo = 0, rrc_hi = 0;
+  // Optional: builds the generator (default: make_generator(config "generator")).
+  std::function<Generator()> make_generator;
   bool student_in_generator_step = false;
   // L_G and its terms; terms[0] is what is minimised.
   std::function<Terms(const StepTensors&)> generator_loss;
@@ -59,6 +72,17 @@ std::function<Terms(const StepTensors&)> kd_ce_student_loss(const Config& config
 
 // Runs the whole schedule on ctx, logging per-epoch curves and the final metrics.
 void run_trainer(RunContext& ctx, TrainerHooks& hooks);
+
+// Post-training methods (noise, zeroq): calibrates the student's activation ranges on
+// `batches` inputs from batch(i), evaluates once and logs the final metrics.
+void run_post_training(RunContext& ctx, int64_t batches, const std::function<torch::Tensor(int64_t)>& batch,
+                       const std::string& what);
+
+// Images of this (teacher, method, seed, values of `keys`) from the cache, or made by
+// `synthesise` and cached. Logs "synthesis_seconds" (0 on a hit) and "synthesis_cached".
+// Reseeds afterwards, so what follows draws the same numbers on a hit as on a miss.
+ImageSet cached_synthesis(RunContext& ctx, const std::string& method, const std::vector<std::string>& keys,
+                          const std::function<ImageSet()>& synthesise);
 
 // Final-epoch, validation-selected and best-on-test figures from per-epoch evaluations.
 struct EpochEval {

@@ -3,6 +3,8 @@
 #include "core/util/error.h"
 #include "core/util/rng.h"
 
+#include <cmath>
+
 namespace dfq {
 
 BatchLoader::BatchLoader(const ImageSet& set, const DatasetInfo& info, int64_t batch_size, bool shuffle,
@@ -44,6 +46,44 @@ torch::Tensor crop_flip(const torch::Tensor& x, int64_t pad, torch::Generator& g
   return out;
 }
 
+torch::Tensor random_resized_crop_flip(const torch::Tensor& x, double scale_lo, double scale_hi,
+                                       torch::Generator& gen) {
+  namespace F = torch::nn::functional;
+  const int64_t b = x.size(0), h = x.size(2), w = x.size(3);
+  auto u = torch::rand({b, 15}, gen, torch::kFloat64);  // 6 tries x (scale, ratio), offsets, flip
+  auto a = u.accessor<double, 2>();
+  const double log_lo = std::log(3.0 / 4.0), log_hi = std::log(4.0 / 3.0);
+  std::vector<torch::Tensor> out;
+  out.reserve(b);
+  for (int64_t i = 0; i < b; ++i) {
+    int64_t ch = h, cw = w, top = 0, left = 0;
+    bool found = false;
+    for (int t = 0; t < 6 && !found; ++t) {
+      double area = h * w * (scale_lo + (scale_hi - scale_lo) * a[i][2 * t]);
+      double ratio = std::exp(log_lo + (log_hi - log_lo) * a[i][2 * t + 1]);
+      int64_t cw_t = std::llround(std::sqrt(area * ratio)), ch_t = std::llround(std::sqrt(area / ratio));
+      if (cw_t > 0 && ch_t > 0 && cw_t <= w && ch_t <= h) {
+        cw = cw_t;
+        ch = ch_t;
+        found = true;
+      }
+    }
+    if (found) {
+      top = std::min<int64_t>(h - ch, static_cast<int64_t>(a[i][12] * (h - ch + 1)));
+      left = std::min<int64_t>(w - cw, static_cast<int64_t>(a[i][13] * (w - cw + 1)));
+    }
+    auto crop = x[i].narrow(1, top, ch).narrow(2, left, cw).unsqueeze(0);
+    if (ch != h || cw != w)
+      crop = F::interpolate(crop, F::InterpolateFuncOptions()
+                                      .size(std::vector<int64_t>{h, w})
+                                      .mode(torch::kBilinear)
+                                      .align_corners(false));
+    if (a[i][14] < 0.5) crop = crop.flip({3});
+    out.push_back(crop);
+  }
+  return torch::cat(out, 0);
+}
+
 bool BatchLoader::next(Batch& out) {
   const int64_t n = set_.size();
   if (pos_ >= n) return false;
@@ -56,7 +96,7 @@ bool BatchLoader::next(Batch& out) {
   if (augment_) {
     // Per-batch generator: augmentation is reproducible independent of other draws.
     auto gen = at::make_generator<at::CPUGeneratorImpl>(seed_ * 7919ULL + epoch_ * 100003ULL + pos_);
-    x = crop_flip(x, info_.size / 8, gen);
+    x = rrc_hi_ > 0 ? random_resized_crop_flip(x, rrc_lo_, rrc_hi_, gen) : crop_flip(x, info_.size / 8, gen);
   }
   out.x = x.to(device_);
   out.y = set_.labels.index_select(0, sel).to(device_);

@@ -19,6 +19,9 @@ class BatchLoader {
   int64_t size() const { return set_.size(); }
   void start_epoch(int64_t epoch);
   bool next(Batch& out);
+  // Augment with random_resized_crop_flip (area scale in [lo, hi]) instead of pad-crop-flip
+  // (IntraQ's stage 2). Only used when `augment` is on.
+  void use_resized_crop(double lo, double hi) { rrc_lo_ = lo; rrc_hi_ = hi; }
 
  private:
   const ImageSet& set_;
@@ -30,9 +33,17 @@ class BatchLoader {
   std::vector<int64_t> order_;
   int64_t pos_ = 0;
   int64_t epoch_ = 0;
+  double rrc_lo_ = 0, rrc_hi_ = 0;
 };
 
 // Random crop with zero padding and horizontal flip on a float batch, drawing from `gen`.
 torch::Tensor crop_flip(const torch::Tensor& x, int64_t pad, torch::Generator& gen);
+
+// torchvision's RandomResizedCrop (area fraction in [scale_lo, scale_hi], aspect ratio
+// log-uniform in [3/4, 4/3]; 6 tries, then the whole image) resized back bilinearly to the
+// input size, then a horizontal flip with probability 1/2; per sample. Differentiable in x
+// (IntraQ's local object reinforcement optimises images through it).
+torch::Tensor random_resized_crop_flip(const torch::Tensor& x, double scale_lo, double scale_hi,
+                                       torch::Generator& gen);
 
 }  // namespace dfq

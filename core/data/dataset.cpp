@@ -151,6 +151,7 @@ SplitIndices split_indices(int64_t n, int64_t val_size, uint64_t split_seed) {
 }
 
 torch::Tensor normalize_images(const torch::Tensor& u8, const DatasetInfo& info) {
+  if (u8.is_floating_point()) return u8.to(torch::kFloat32);  // synthetic images: already normalised
   auto x = u8.to(torch::kFloat32).div_(255.0);
   auto opts = torch::TensorOptions().dtype(torch::kFloat32).device(x.device());
   auto mean = torch::tensor(info.mean, opts).view({1, -1, 1, 1});

@@ -23,7 +23,7 @@ const DatasetInfo& dataset_info(const std::string& name);
 std::vector<std::string> dataset_names();
 
 struct ImageSet {
-  torch::Tensor images;  // uint8 [N, C, H, W]
+  torch::Tensor images;  // uint8 [N, C, H, W]; or float, already normalised (synthesised)
   torch::Tensor labels;  // int64 [N]
   int64_t size() const { return labels.defined() ? labels.size(0) : 0; }
   ImageSet subset(const std::vector<int64_t>& indices) const;
@@ -56,7 +56,8 @@ struct DataLocation {
 };
 DataLocation locate_dataset(const std::string& name, const std::string& root = "");
 
-// uint8 [N,C,H,W] -> normalised float.
+// uint8 [N,C,H,W] -> normalised float. Float input (synthesised images, which live in the
+// normalised space) passes through unchanged.
 torch::Tensor normalize_images(const torch::Tensor& u8, const DatasetInfo& info);
 
 }  // namespace dfq

@@ -27,7 +27,7 @@ void check_options(const GeneratorOptions& o) {
 GDFQGeneratorImpl::GDFQGeneratorImpl(const GeneratorOptions& o) : opt_(o) {
   check_options(o);
   const int64_t s = o.image_size / 4;
-  embedding = register_module("embedding", nn::Embedding(o.num_classes, o.latent_dim));
+  if (o.label_embedding) embedding = register_module("embedding", nn::Embedding(o.num_classes, o.latent_dim));
   fc = register_module("fc", nn::Linear(o.latent_dim, 128 * s * s));
   bn0 = register_module("bn0", nn::BatchNorm2d(128));
   conv1 = register_module("conv1", nn::Conv2d(nn::Conv2dOptions(128, 128, 3).padding(1)));
@@ -47,6 +47,7 @@ torch::Tensor GDFQGeneratorImpl::decode(const torch::Tensor& h) {
 }
 
 torch::Tensor GDFQGeneratorImpl::forward(const torch::Tensor& z, const torch::Tensor& labels) {
+  if (!embedding) throw Error("this generator trunk has no label embedding; feed it through decode()");
   return decode(embedding(labels) * z);
 }
 
@@ -89,6 +90,64 @@ Generator make_generator(const std::string& kind, const GeneratorOptions& o) {
   if (kind == "gdfq") return std::make_shared<GDFQGeneratorImpl>(o);
   if (kind == "cbn") return std::make_shared<ConditionalBNGeneratorImpl>(o);
   throw InvalidInputError(fmt::format("unknown generator '{}'; valid: gdfq, cbn", kind));
+}
+
+QimeraGeneratorImpl::QimeraGeneratorImpl(const QimeraOptions& o) : opt_(o) {
+  check_options(o.base);
+  const auto& b = o.base;
+  embedding = register_module("embedding", nn::Embedding(b.num_classes, b.latent_dim));
+  if (o.init_embedding.defined()) {
+    if (o.init_embedding.dim() != 2 || o.init_embedding.size(0) != b.num_classes ||
+        o.init_embedding.size(1) != b.latent_dim)
+      throw InvalidInputError(fmt::format("Qimera embedding init must be [{}, {}], got {}", b.num_classes,
+                                          b.latent_dim, fmt::join(o.init_embedding.sizes(), "x")));
+    torch::NoGradGuard ng;
+    embedding->weight.copy_(o.init_embedding);
+  }
+  if (o.freeze_embedding) embedding->weight.set_requires_grad(false);
+  GeneratorOptions t = b;
+  t.label_embedding = false;
+  if (o.dm) {
+    mapping = register_module("mapping", nn::Linear(b.latent_dim, o.dm_dim));
+    t.latent_dim = o.dm_dim;
+  }
+  trunk = register_module("trunk", std::make_shared<GDFQGeneratorImpl>(t));
+}
+
+torch::Tensor QimeraGeneratorImpl::normalize_codes(const torch::Tensor& h) {
+  // BatchNorm1d(affine=false, no running stats) on h.T: biased variance, eps 1e-5.
+  std::vector<int64_t> dims = h.dim() == 2 ? std::vector<int64_t>{1} : std::vector<int64_t>{0, 2};
+  auto mean = h.mean(dims, true);
+  auto var = (h - mean).pow(2).mean(dims, true);
+  return (h - mean) / torch::sqrt(var + 1e-5);
+}
+
+torch::Tensor QimeraGeneratorImpl::codes(const torch::Tensor& z, const torch::Tensor& labels) {
+  auto h = normalize_codes(embedding(labels) + opt_.noise_scale * z);
+  return mapping ? mapping(h) : h;
+}
+
+torch::Tensor QimeraGeneratorImpl::forward(const torch::Tensor& z, const torch::Tensor& labels) {
+  return trunk->decode(codes(z, labels));
+}
+
+torch::Tensor QimeraGeneratorImpl::forward_mixed(const torch::Tensor& z, const torch::Tensor& labels,
+                                                 const torch::Tensor& weights) {
+  auto h = codes(z, labels);  // [B, K, D']
+  return trunk->decode((h * weights.unsqueeze(2)).sum(1));
+}
+
+torch::Tensor superposed_targets(const torch::Tensor& labels, const torch::Tensor& weights, int64_t classes) {
+  return (torch::one_hot(labels, classes).to(weights.dtype()) * weights.unsqueeze(2)).sum(1);
+}
+
+Superposition draw_superposition(int64_t batch, int64_t k, int64_t classes, torch::Device device) {
+  if (k < 1) throw InvalidInputError(fmt::format("superposition needs at least one label per sample, got {}", k));
+  Superposition s;
+  s.labels = torch::randint(0, classes, {batch, k}, torch::TensorOptions().dtype(torch::kInt64).device(device));
+  s.weights = torch::softmax(torch::randn({batch, k}, torch::TensorOptions().device(device)), 1);
+  s.soft = superposed_targets(s.labels, s.weights, classes);
+  return s;
 }
 
 }  // namespace dfq

@@ -16,6 +16,7 @@ struct GeneratorOptions {
   int image_size = 28;  // divisible by 4
   int channels = 1;
   double bn_eps = 0.8;
+  bool label_embedding = true;  // false: a bare trunk fed by decode() (Qimera builds its own codes)
 };
 
 class GeneratorImpl : public torch::nn::Module {
@@ -66,6 +67,49 @@ class ConditionalBNGeneratorImpl : public GeneratorImpl {
   torch::nn::Conv2d conv1{nullptr}, conv2{nullptr}, conv3{nullptr};
   torch::nn::BatchNorm2d bn_out{nullptr};
 };
+
+// Qimera's generator (Choi et al. NeurIPS 2021). Codes h = N(Emb(y) + s * z), N a
+// BatchNorm1d without affine parameters or running statistics applied the way the
+// official code applies it (on the transposed code: each sample's code is standardised
+// over its features; for superposed codes [B, K, D], each of the K slots over (B, D));
+// optionally a disentanglement mapping Linear(D -> dm_dim); then the GDFQ trunk.
+// Superposition: x = trunk(sum_k w_k h_k) for K labels per sample with weights w.
+struct QimeraOptions {
+  GeneratorOptions base;       // base.latent_dim = D, the embedding width
+  double noise_scale = 1.0;
+  bool dm = false;             // disentanglement mapping (off in the shipped scripts)
+  int dm_dim = 100;
+  torch::Tensor init_embedding;  // [C, D] (e.g. the teacher's classifier weights); undefined: random
+  bool freeze_embedding = false;
+};
+
+class QimeraGeneratorImpl : public GeneratorImpl {
+ public:
+  explicit QimeraGeneratorImpl(const QimeraOptions& o);
+  torch::Tensor forward(const torch::Tensor& z, const torch::Tensor& labels) override;
+  // z: [B, K, D], labels: [B, K], weights: [B, K] (rows sum to 1).
+  torch::Tensor forward_mixed(const torch::Tensor& z, const torch::Tensor& labels, const torch::Tensor& weights);
+  const GeneratorOptions& options() const override { return opt_.base; }
+  // The per-slot normalisation, exposed for tests: [B, D] per sample over D; [B, K, D] per k over (B, D).
+  static torch::Tensor normalize_codes(const torch::Tensor& h);
+
+ private:
+  QimeraOptions opt_;
+  torch::nn::Embedding embedding{nullptr};
+  torch::nn::Linear mapping{nullptr};
+  std::shared_ptr<GDFQGeneratorImpl> trunk;
+  torch::Tensor codes(const torch::Tensor& z, const torch::Tensor& labels);
+};
+
+// Qimera's superposed labels: K labels per sample drawn uniformly, weights softmax(randn(B, K)),
+// soft label = sum_k w_k onehot(y_k) (rows sum to 1).
+struct Superposition {
+  torch::Tensor labels;   // int64 [B, K]
+  torch::Tensor weights;  // [B, K]
+  torch::Tensor soft;     // [B, C]
+};
+Superposition draw_superposition(int64_t batch, int64_t k, int64_t classes, torch::Device device = torch::kCPU);
+torch::Tensor superposed_targets(const torch::Tensor& labels, const torch::Tensor& weights, int64_t classes);
 
 // "gdfq" (default) or "cbn".
 Generator make_generator(const std::string& kind, const GeneratorOptions& o);

@@ -49,4 +49,33 @@ torch::Tensor marginal_loss(const torch::Tensor& h_prime, double lower, double u
   return torch::relu(lower - h_prime).mean() + torch::relu(h_prime - upper).mean();
 }
 
+torch::Tensor zeroq_input_loss(const torch::Tensor& x) {
+  auto flat = x.flatten(2);  // [B, C, H*W]
+  auto mean = flat.mean(2);
+  auto std = torch::sqrt(flat.var(2, /*unbiased=*/true) + 1e-6);
+  const double b = static_cast<double>(x.size(0));
+  return mean.pow(2).sum() / b + (std - 1.0).pow(2).sum() / b;
+}
+
+torch::Tensor soft_inception_loss(const torch::Tensor& logits, const torch::Tensor& labels,
+                                  const torch::Tensor& targets) {
+  auto p_y = torch::softmax(logits, 1).gather(1, labels.view({-1, 1})).squeeze(1);
+  return (p_y - targets).pow(2).mean();
+}
+
+torch::Tensor soft_inception_targets(int64_t batch, double tau, torch::Generator& gen) {
+  auto t = torch::ones({batch});
+  const int64_t half = batch / 2;
+  if (half > 0) t.narrow(0, 0, half).copy_(torch::rand({half}, gen) * (1.0 - tau) + tau);
+  return t;
+}
+
+torch::Tensor marginal_distance_loss(const torch::Tensor& features, const torch::Tensor& centres,
+                                     const torch::Tensor& labels, double lower, double upper) {
+  auto c = centres.index_select(0, labels);
+  auto d = 1.0 - torch::nn::functional::cosine_similarity(
+                     features, c, torch::nn::functional::CosineSimilarityFuncOptions().dim(1));
+  return torch::relu(lower - d).mean() + torch::relu(d - upper).mean();
+}
+
 }  // namespace dfq

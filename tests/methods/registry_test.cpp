@@ -84,6 +84,34 @@ TEST_F(MethodsTest, SameSeedSameNumbers) {
   EXPECT_TRUE(differs) << "another seed should draw other samples";
 }
 
+// Synthesised images are cached per (teacher, method, seed, synthesis keys): a second run,
+// and a run at other bit-widths, reuse them, and a cache hit gives the very same run.
+TEST_F(MethodsTest, CachedSynthesisIsReusedAndChangesNothing) {
+  RunStore store(dir.file("runs.sqlite"));
+  for (std::string m : {"zeroq", "intraq"}) {
+    SCOPED_TRACE(m);
+    auto r = tiny_request(m, 3);
+    r.cache_dir = dir.file("cache");
+    auto a = run_cell(store, r);
+    auto b = run_cell(store, r);
+    EXPECT_EQ(a.metrics.at("synthesis_cached"), 0.0);
+    EXPECT_EQ(b.metrics.at("synthesis_cached"), 1.0);
+    EXPECT_EQ(a.metrics.at("top1"), b.metrics.at("top1"));
+    EXPECT_EQ(a.metrics.at("top1_val"), b.metrics.at("top1_val"));
+    r.key.w_bits = r.key.a_bits = 8;
+    EXPECT_EQ(run_cell(store, r).metrics.at("synthesis_cached"), 1.0);
+    r.overrides.push_back(m == "zeroq" ? "distill_iters=3" : "synth_iters=3");  // another synthesis
+    EXPECT_EQ(run_cell(store, r).metrics.at("synthesis_cached"), 0.0);
+  }
+  // ZeroQ's two protocols are recorded as such.
+  auto r = tiny_request("zeroq");
+  EXPECT_EQ(run_cell(store, r).metrics.at("finetuned"), 0.0);
+  r.overrides.push_back("finetune=true");
+  auto f = run_cell(store, r);
+  EXPECT_EQ(f.metrics.at("finetuned"), 1.0);
+  EXPECT_FALSE(store.curves(f.run_id).empty());
+}
+
 TEST_F(MethodsTest, BadInputFailsBeforeAnyRunIsRecorded) {
   RunStore store(dir.file("runs.sqlite"));
   auto expect_error = [&](CellRequest r, const std::string& needle) {
@@ -118,6 +146,12 @@ TEST_F(MethodsTest, BadInputFailsBeforeAnyRunIsRecorded) {
   r = tiny_request("gdfq");
   r.overrides.push_back("range_tracker=official");
   expect_error(r, "range_tracker=ema");
+  r = tiny_request("qimera");
+  r.overrides.push_back("embedding_init=classifier");
+  expect_error(r, "valid: random, teacher");
+  r = tiny_request("intraq");
+  r.overrides.push_back("mdc_lower=0.9");
+  expect_error(r, "mdc_lower");
   r = tiny_request("gdfq");
   r.zoo = dir.path() + "/empty-zoo";
   expect_error(r, "dfq teacher --model lenet5 --dataset fashion-mnist");

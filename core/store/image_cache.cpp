@@ -1,0 +1,44 @@
+#include "core/store/image_cache.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "core/util/error.h"
+
+namespace dfq {
+
+namespace fs = std::filesystem;
+
+std::string ImageCache::path(const std::string& key) const { return (fs::path(dir_) / (key + ".pt")).string(); }
+
+bool ImageCache::load(const std::string& key, ImageSet& out) const {
+  if (!enabled()) return false;
+  const auto p = path(key);
+  if (!fs::exists(p)) return false;
+  std::vector<torch::Tensor> t;
+  try {
+    torch::load(t, p);
+  } catch (const std::exception& e) {
+    throw CorruptFileError(fmt::format("cached images {} cannot be read ({}); delete the file to synthesise again", p,
+                                       std::string(e.what()).substr(0, std::string(e.what()).find('\n'))));
+  }
+  if (t.size() != 2 || t[0].dim() != 4 || t[1].dim() != 1 || t[0].size(0) != t[1].size(0))
+    throw CorruptFileError(fmt::format("cached images {} do not hold an [N,C,H,W] image tensor and N labels; "
+                                       "delete the file to synthesise again", p));
+  out.images = t[0];
+  out.labels = t[1];
+  return true;
+}
+
+void ImageCache::save(const std::string& key, const ImageSet& set) const {
+  if (!enabled()) return;
+  fs::create_directories(dir_);
+  const auto p = path(key);
+  const auto tmp = fmt::format("{}.tmp.{}", p, ::getpid());
+  torch::save(std::vector<torch::Tensor>{set.images.cpu(), set.labels.cpu()}, tmp);
+  fs::rename(tmp, p);
+}
+
+}  // namespace dfq
