@@ -4,24 +4,29 @@ JOBS    ?= $(shell nproc)
 DFQ     := $(BUILD)/dfq
 STORE   ?= results/runs.sqlite
 
-.PHONY: help setup configure build test teachers compare clean
+.PHONY: help setup configure build test teachers compare report gate clean
 
-# `make compare`: methods x bits x seeds on one teacher, with a short schedule by default.
+# `make compare`: the suite's METHODS x BITS x SEEDS (what is missing), then its report.
+SUITE   ?= compare
 METHODS ?= adasg gdfq noise
 BITS    ?= 4
 SEEDS   ?= 0
-MODEL   ?= resnet20
-DATASET ?= fashion-mnist
-SUITE   ?= compare
-PRESET  ?= short
-SET     ?=
+JOBS_SWEEP ?= 1
+comma   := ,
+empty   :=
+space   := $(empty) $(empty)
+csv      = $(subst $(space),$(comma),$(strip $(1)))
 
 help:
 	@echo "make setup     install the Debian packages (skips what is installed)"
 	@echo "make build     configure and build (Release) into $(BUILD)/"
 	@echo "make test      set up, build and run the GoogleTest suite through ctest"
-	@echo "make compare   run METHODS x BITS x SEEDS (short schedule) and list the results"
-	@echo "               e.g. make compare METHODS=\"adasg gdfq\" BITS=\"3 4\" SEEDS=\"0 1 2\""
+	@echo "make compare   run what is missing of SUITE's METHODS x BITS x SEEDS, then render the report"
+	@echo "               (results/reports/SUITE/: report.md, report.csv, report.html)"
+	@echo "               e.g. make compare METHODS=\"adasg gdfq\" BITS=\"3 4\" SEEDS=\"0 1 2\" SUITE=cpu"
+	@echo "make report    re-render SUITE's report from the store, running nothing"
+	@echo "make gate      the CI accuracy gate: the ci suite in a fresh store, checked against"
+	@echo "               results/reference/ci.yaml"
 	@echo "make teachers  retrain the committed Fashion-MNIST teachers (models/zoo/)"
 	@echo "make clean     remove $(BUILD)/"
 
@@ -44,13 +49,18 @@ teachers: build
 	$(DFQ) teacher --model resnet20 --dataset fashion-mnist --epochs 25 --seed 0
 
 compare: build
-	@set -e; for m in $(METHODS); do for b in $(BITS); do for s in $(SEEDS); do \
-	  sets=""; for kv in $(SET); do sets="$$sets --set $$kv"; done; \
-	  echo "== $$m W$${b}A$${b} seed $$s"; \
-	  $(DFQ) --store $(STORE) run --suite $(SUITE) --method $$m --model $(MODEL) --dataset $(DATASET) \
-	    --wbits $$b --abits $$b --seed $$s --preset $(PRESET) $$sets; \
-	done; done; done
-	$(DFQ) --store $(STORE) runs --suite $(SUITE) --model $(MODEL) --status done --limit 0
+	$(DFQ) --store $(STORE) compare --suite $(SUITE) --methods $(call csv,$(METHODS)) \
+	  --bits $(call csv,$(BITS)) --seeds $(call csv,$(SEEDS)) -j $(JOBS_SWEEP)
+
+report: build
+	$(DFQ) --store $(STORE) report --suite $(SUITE)
+
+# A fresh store every time: the gate must measure this build, not reuse earlier runs.
+GATE_STORE := results/gate/runs.sqlite
+gate: build
+	rm -f $(GATE_STORE) $(GATE_STORE)-wal $(GATE_STORE)-shm
+	$(DFQ) --store $(GATE_STORE) --cache "" sweep --suite ci
+	$(DFQ) --store $(GATE_STORE) check --suite ci --reference results/reference/ci.yaml
 
 clean:
 	rm -rf $(BUILD)

@@ -5,14 +5,21 @@
 #include <torch/torch.h>
 
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 
 #include "apps/runner.h"
+#include "apps/sweep.h"
+#include "reports/check.h"
+#include "reports/report.h"
 #include "core/data/dataset.h"
 #include "core/util/interrupt.h"
 #include "methods/registry.h"
 #include "core/store/run_store.h"
+#include "core/util/env.h"
 #include "core/util/error.h"
+#include "core/util/suite.h"
 #include "core/util/progress.h"
 #include "core/util/rng.h"
 #include "models/teacher.h"
@@ -98,6 +105,89 @@ int cmd_run(const GlobalOptions& g, CellRequest req) {
     std::cerr << "dfq: interrupted; the run is recorded as interrupted in " << g.store << "\n";
     return 130;
   }
+}
+
+std::vector<BitWidth> parse_bits_list(const std::vector<std::string>& items) {
+  std::vector<BitWidth> out;
+  for (const auto& i : items) out.push_back(parse_bit_width(i));
+  return out;
+}
+
+struct ReportCommand {
+  std::string suite, metric = "top1", baseline = "gdfq", out, published;
+  std::vector<std::string> methods, bits;
+  bool print = true;
+};
+
+int cmd_report(const GlobalOptions& g, const ReportCommand& rc) {
+  if (!std::filesystem::exists(g.store))
+    throw MissingFileError(fmt::format("no run store at {}; run `dfq sweep --suite {}` first", g.store, rc.suite));
+  RunStore store(g.store);
+  ReportOptions o;
+  o.suite = rc.suite;
+  o.metric = rc.metric;
+  o.baseline = rc.baseline;
+  o.methods = rc.methods;
+  o.bits = parse_bits_list(rc.bits);
+  for (const auto& m : method_registry()) o.method_order.push_back(m.name);
+  auto published = load_published(rc.published.empty() ? default_published_path() : rc.published);
+  auto report = build_report(store, o, published);
+  if (report.groups.empty())
+    throw InvalidInputError(fmt::format("no finished runs of suite '{}' in {} match; run `dfq sweep --suite {}`",
+                                        rc.suite, g.store, rc.suite));
+  const auto dir = rc.out.empty() ? (std::filesystem::path(g.store).parent_path() / "reports" / rc.suite).string()
+                                  : rc.out;
+  std::filesystem::create_directories(dir);
+  auto write = [&](const std::string& name, const std::string& text) {
+    const auto path = (std::filesystem::path(dir) / name).string();
+    std::ofstream(path + ".tmp") << text;
+    std::filesystem::rename(path + ".tmp", path);
+    return path;
+  };
+  const auto md = render_markdown(report);
+  write("report.md", md);
+  write("report.csv", render_csv(report));
+  const auto html = write("report.html", render_html(report));
+  for (const auto& grp : report.groups) write(fmt::format("top1-vs-bits-{}-{}.svg", grp.dataset, grp.model),
+                                              render_bits_plot(grp, o.metric));
+  if (rc.print) fmt::print("{}\n", md);
+  fmt::print(stderr, "report of {} runs written to {}/ (report.md, report.csv, {})\n", report.runs, dir,
+             std::filesystem::path(html).filename().string());
+  return 0;
+}
+
+int cmd_check(const GlobalOptions& g, const std::string& suite, const std::string& reference_path, bool write,
+              double atol) {
+  const auto path = reference_path.empty()
+                        ? (std::filesystem::path(source_dir()) / "results" / "reference" / (suite + ".yaml")).string()
+                        : reference_path;
+  if (!std::filesystem::exists(g.store))
+    throw MissingFileError(fmt::format("no run store at {}; run `dfq sweep --suite {}` first", g.store, suite));
+  RunStore store(g.store);
+  if (write) {
+    write_reference(path, reference_from_store(store, suite, atol));
+    fmt::print("wrote {} from the newest finished runs of suite '{}'\n", path, suite);
+    return 0;
+  }
+  auto ref = load_reference(path);
+  if (ref.suite != suite)
+    throw InvalidInputError(fmt::format("{} is the reference of suite '{}', not '{}'", path, ref.suite, suite));
+  int regressions = 0, improvements = 0, missing = 0;
+  for (const auto& o : check_reference(store, ref)) {
+    fmt::print("{}\n", o.describe());
+    regressions += o.verdict == Verdict::Regression;
+    improvements += o.verdict == Verdict::Improvement;
+    missing += o.verdict == Verdict::Missing;
+  }
+  fmt::print("{} cells: {} regressions, {} improvements, {} missing\n", ref.cells.size(), regressions, improvements,
+             missing);
+  if (regressions + missing > 0) return 1;
+  if (improvements > 0) {
+    fmt::print("accuracy improved beyond atol: if intended, update the reference with "
+               "`dfq check --suite {} --write {}` and commit it\n", suite, path);
+    return 2;
+  }
+  return 0;
 }
 
 }  // namespace
@@ -187,6 +277,90 @@ void register_commands(CLI::App& app, GlobalOptions& g) {
   runs->add_option("--status", filter.status, "only this status (running, done, failed, interrupted)");
   runs->add_option("--limit", filter.limit, "at most this many rows (0: all)")->capture_default_str();
   runs->callback([&g] { std::exit(guarded(g, [&g] { return cmd_runs(g, filter); })); });
+
+  // dfq sweep / dfq compare
+  static SweepOptions sweep;
+  static std::vector<std::string> sweep_bits;
+  static ReportCommand report;
+  auto add_sweep_options = [](CLI::App* cmd) {
+    cmd->add_option("--suite", sweep.suite, "suite name (configs/NAME.yaml) or a suite file")->required();
+    cmd->add_option("-j,--jobs", sweep.jobs, "worker processes")->capture_default_str();
+    cmd->add_option("--threads-per-job", sweep.threads_per_job, "threads per worker (0: cores / jobs)")
+        ->capture_default_str();
+    cmd->add_option("--methods", sweep.methods, "only these methods (comma-separated)")->delimiter(',');
+    cmd->add_option("--bits", sweep_bits, "only these bit-widths: 4 (W4A4) or 4/8 (W4A8), comma-separated")
+        ->delimiter(',');
+    cmd->add_option("--seeds", sweep.seeds, "only these seeds (comma-separated)")->delimiter(',');
+    cmd->add_option("--configs", sweep.configs_dir, "folder of suite files (default: configs/)");
+  };
+  auto* sw = app.add_subcommand("sweep", "run the missing cells of a suite (skips cells done with the same config)");
+  add_sweep_options(sw);
+  sw->add_flag("--dry-run", sweep.dry_run, "list the cells that would run, run nothing");
+  sw->callback([&g] {
+    std::exit(guarded(g, [&g] {
+      sweep.store = g.store;
+      sweep.cache = g.cache;
+      sweep.bits = parse_bits_list(sweep_bits);
+      ensure_parent_dir(g.store);
+      try {
+        auto s = run_sweep(sweep);
+        return s.failed > 0 ? 1 : 0;
+      } catch (const InterruptedError& e) {
+        std::cerr << "dfq: " << e.what() << "\n";
+        return 130;
+      }
+    }));
+  });
+
+  auto* cmp = app.add_subcommand("compare", "sweep a suite (what is missing), then render its report");
+  add_sweep_options(cmp);
+  cmp->add_option("--baseline", report.baseline, "method the t-test compares against")->capture_default_str();
+  cmp->add_option("--out", report.out, "report folder (default: results/reports/SUITE)");
+  cmp->callback([&g] {
+    std::exit(guarded(g, [&g] {
+      sweep.store = g.store;
+      sweep.cache = g.cache;
+      sweep.bits = parse_bits_list(sweep_bits);
+      ensure_parent_dir(g.store);
+      SweepSummary s;
+      try {
+        s = run_sweep(sweep);
+      } catch (const InterruptedError& e) {
+        std::cerr << "dfq: " << e.what() << "\n";
+        return 130;
+      }
+      report.suite = load_suite(sweep.suite, sweep.configs_dir.empty() ? default_configs_dir() : sweep.configs_dir).name;
+      report.methods = sweep.methods;
+      report.bits = sweep_bits;
+      int rc = cmd_report(g, report);
+      return s.failed > 0 ? 1 : rc;
+    }));
+  });
+
+  // dfq report
+  auto* rep = app.add_subcommand("report", "render a suite's results: Markdown, CSV and HTML with SVG plots");
+  rep->add_option("--suite", report.suite, "suite recorded with the runs")->required();
+  rep->add_option("--metric", report.metric, "metric in the cells (top1, top1_val_selected, top1_best_test, ...)")
+      ->capture_default_str();
+  rep->add_option("--baseline", report.baseline, "method the t-test compares against")->capture_default_str();
+  rep->add_option("--methods", report.methods, "only these methods (comma-separated)")->delimiter(',');
+  rep->add_option("--bits", report.bits, "only these bit-widths (comma-separated)")->delimiter(',');
+  rep->add_option("--out", report.out, "report folder (default: results/reports/SUITE)");
+  rep->add_option("--published", report.published, "published numbers CSV (default: results/paper/published.csv)");
+  rep->callback([&g] { std::exit(guarded(g, [&g] { return cmd_report(g, report); })); });
+
+  // dfq check
+  auto* chk = app.add_subcommand("check", "compare a suite's newest results with a reference (the CI accuracy gate)");
+  static std::string check_suite, check_ref;
+  static bool check_write = false;
+  static double check_atol = 1.0;
+  chk->add_option("--suite", check_suite, "suite")->required();
+  chk->add_option("--reference", check_ref, "reference file (default: results/reference/SUITE.yaml)");
+  chk->add_flag("--write", check_write, "write the reference from the store instead of checking");
+  chk->add_option("--atol", check_atol, "tolerance written with --write (points of top-1)")->capture_default_str();
+  chk->callback([&g] {
+    std::exit(guarded(g, [&g] { return cmd_check(g, check_suite, check_ref, check_write, check_atol); }));
+  });
 }
 
 }  // namespace dfq

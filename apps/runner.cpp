@@ -29,9 +29,19 @@ class StoreLogger : public RunLogger {
 
 }  // namespace
 
-CellResult run_cell(RunStore& store, const CellRequest& req) {
-  const auto& method = find_method(req.key.method);
+namespace {
+
+struct Prepared {
+  const MethodDescriptor* method = nullptr;
+  Config config;
   QuantConfig quant;
+};
+
+Prepared prepare(const CellRequest& req) {
+  Prepared p;
+  const auto& method = find_method(req.key.method);
+  p.method = &method;
+  QuantConfig& quant = p.quant;
   quant.w_bits = req.key.w_bits;
   quant.a_bits = req.key.a_bits;
   check_bits(quant.w_bits, "weight");
@@ -60,6 +70,23 @@ CellResult run_cell(RunStore& store, const CellRequest& req) {
   ModelSpec spec{req.key.model, info.channels, info.classes, info.size};
   make_model(spec);  // unknown model names fail here, with the valid list
   if (method.resolve) method.resolve(config, quant, spec);
+  p.config = config;
+  return p;
+}
+
+}  // namespace
+
+ResolvedCell resolve_cell(const CellRequest& req) {
+  auto p = prepare(req);
+  return {p.config.dump(), p.config.hash()};
+}
+
+CellResult run_cell(RunStore& store, const CellRequest& req) {
+  auto prepared = prepare(req);
+  const auto& method = *prepared.method;
+  const Config& config = prepared.config;
+  const QuantConfig& quant = prepared.quant;
+  const auto& info = dataset_info(req.key.dataset);
 
   auto data = load_dataset(req.key.dataset, req.data_root);
   TeacherManifest manifest;
@@ -73,7 +100,7 @@ CellResult run_cell(RunStore& store, const CellRequest& req) {
                                         info.size, info.size, info.classes));
 
   Environment env = capture_environment();
-  const int64_t run_id = store.begin_run(req.key, config.dump(), config.hash(), env);
+  const int64_t run_id = store.begin_run(req.key, config.dump(), config.hash(), env, method.paper, method.year);
   StoreLogger logger(store, run_id);
   RunContext ctx;
   ctx.teacher = teacher;

@@ -26,6 +26,15 @@ struct CellResult {
   std::string config_json;
 };
 
+// A cell's method configuration after presets, overrides and the method's resolve step:
+// what run_cell records (and its hash, which a sweep uses to skip cells already done).
+struct ResolvedCell {
+  std::string config_json, config_hash;
+};
+// Validates method, bits, preset and config keys and resolves the configuration; reads no
+// data and no weights.
+ResolvedCell resolve_cell(const CellRequest& request);
+
 // Checks everything that can be checked without training (method, bits, config keys,
 // data, teacher) before the run is recorded, then runs it. Throws with a message that
 // says what to fix; a run that started is left failed or interrupted in the store.

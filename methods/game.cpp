@@ -10,8 +10,9 @@
 
 namespace dfq {
 
-Terms game_generator_terms(const StepTensors& s, const GameParams& p) {
+Terms game_generator_terms(const StepTensors& s, const GameParams& p, torch::Tensor* h_prime_out) {
   auto h_prime = normalized_disagreement_entropy(s.z_p, s.z_q);
+  if (h_prime_out) *h_prime_out = h_prime.detach();
   auto marginal = marginal_loss(h_prime, p.lambda_l, p.lambda_u);
   auto l_ds = soft_cross_entropy(s.z_p - s.z_q, s.targets);
   auto l_as = soft_cross_entropy(s.z_p + s.z_q, s.targets);
@@ -67,9 +68,9 @@ void run_game(RunContext& ctx, const GameParams& params) {
   TrainerHooks hooks;
   hooks.student_in_generator_step = true;
   hooks.generator_loss = [&](const StepTensors& s) {
-    Terms t = game_generator_terms(s, params);
-    torch::NoGradGuard ng;
-    auto h = normalized_disagreement_entropy(s.z_p, s.z_q).to(torch::kFloat32).contiguous().cpu();
+    torch::Tensor h_prime;
+    Terms t = game_generator_terms(s, params, &h_prime);
+    auto h = h_prime.to(torch::kFloat32).contiguous().cpu();
     h_values.insert(h_values.end(), h.data_ptr<float>(), h.data_ptr<float>() + h.numel());
     return t;
   };

@@ -24,8 +24,9 @@ struct GameParams {
   QLossForm q_loss = QLossForm::Code;
 };
 
-// L_G and its terms: {"loss", "marginal", "l_ds", "l_as", "bns"}.
-Terms game_generator_terms(const StepTensors& s, const GameParams& p);
+// L_G and its terms: {"loss", "marginal", "l_ds", "l_as", "bns"}; h' (detached) to
+// `h_prime_out` if given, for the per-epoch statistics.
+Terms game_generator_terms(const StepTensors& s, const GameParams& p, torch::Tensor* h_prime_out = nullptr);
 // L_Q and the mean normalised disagreement entropy: {"loss", "entropy"}.
 Terms game_student_terms(const StepTensors& s, const GameParams& p);
 

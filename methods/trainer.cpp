@@ -21,15 +21,6 @@
 namespace dfq {
 namespace {
 
-torch::Tensor logits_of(NetImpl& net, const ImageSet& set, const DatasetInfo& info, torch::Device device) {
-  torch::NoGradGuard ng;
-  BatchLoader loader(set, info, 500, false, false, 0, device);
-  Batch b;
-  std::vector<torch::Tensor> out;
-  while (loader.next(b)) out.push_back(net.forward(b.x));
-  return torch::cat(out);
-}
-
 void set_lr(torch::optim::Optimizer& opt, double lr) {
   for (auto& g : opt.param_groups()) {
     if (auto* sgd = dynamic_cast<torch::optim::SGDOptions*>(&g.options())) sgd->lr(lr);
@@ -128,7 +119,8 @@ void MemoryLogger::curve(int64_t step, const Values& values) {
 }
 
 StudentEvaluator::StudentEvaluator(const RunContext& ctx) : ctx_(ctx) {
-  teacher_val_logits_ = logits_of(*ctx.teacher, ctx.data->val, ctx.data->info, ctx.device);
+  teacher_val_logits_ = logits_of([&](const torch::Tensor& x) { return ctx.teacher->forward(x); }, ctx.data->val,
+                                  ctx.data->info, 500, ctx.device);
 }
 
 EpochEval StudentEvaluator::evaluate(NetImpl& student, Values& out) {
@@ -136,11 +128,10 @@ EpochEval StudentEvaluator::evaluate(NetImpl& student, Values& out) {
   // Evaluation images must never move the activation ranges (that would calibrate on
   // the test set); the trainer re-enables calibration per iteration when due.
   set_calibration(student, false);
-  auto test = dfq::evaluate([&](const torch::Tensor& x) { return student.forward(x); }, ctx_.data->test,
-                            ctx_.data->info, 500, ctx_.device);
-  auto val_logits = logits_of(student, ctx_.data->val, ctx_.data->info, ctx_.device);
-  auto val_labels = ctx_.data->val.labels.to(ctx_.device);
-  double val_top1 = 100.0 * count_topk(val_logits, val_labels, 1) / std::max<int64_t>(1, val_labels.size(0));
+  const Forward forward = [&](const torch::Tensor& x) { return student.forward(x); };
+  auto test = dfq::evaluate(forward, ctx_.data->test, ctx_.data->info, 500, ctx_.device);
+  auto val_logits = logits_of(forward, ctx_.data->val, ctx_.data->info, 500, ctx_.device);
+  double val_top1 = accuracy_of(val_logits, ctx_.data->val.labels.to(ctx_.device)).top1;
   auto kl = kd_loss(val_logits, teacher_val_logits_, 1.0, 1.0, KDReduction::BatchMean).item<double>();
   auto mismatch = val_logits.argmax(1).ne(teacher_val_logits_.argmax(1)).to(torch::kFloat64).mean().item<double>();
   out.emplace_back("test_top1", test.top1);

@@ -16,6 +16,13 @@ struct Accuracy {
 
 using Forward = std::function<torch::Tensor(const torch::Tensor&)>;
 
+// Logits of every image of `set` in order, from `forward` under no_grad on batches.
+torch::Tensor logits_of(const Forward& forward, const ImageSet& set, const DatasetInfo& info,
+                        int64_t batch_size = 500, torch::Device device = torch::kCPU);
+
+// Top-1/top-5 of logits [N, C] against labels [N].
+Accuracy accuracy_of(const torch::Tensor& logits, const torch::Tensor& labels);
+
 // Runs `forward` under no_grad on batches of `set` (normalised with `info`).
 Accuracy evaluate(const Forward& forward, const ImageSet& set, const DatasetInfo& info,
                   int64_t batch_size = 500, torch::Device device = torch::kCPU);

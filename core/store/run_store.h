@@ -30,6 +30,8 @@ struct RunRecord {
   bool git_dirty = false;
   int threads = 0;
   int64_t pid = 0;
+  std::string paper;  // the method's paper, as its descriptor names it
+  int year = 0;
 };
 
 struct CurvePoint {
@@ -45,13 +47,13 @@ struct RunFilter {
 
 class RunStore {
  public:
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
 
   explicit RunStore(const std::string& path);
   ~RunStore();
 
   int64_t begin_run(const RunKey& key, const std::string& config_json, const std::string& config_hash,
-                    const Environment& env);
+                    const Environment& env, const std::string& paper = "", int year = 0);
   // One transaction for all points of a step.
   void log_curves(int64_t run, int64_t step, const std::vector<std::pair<std::string, double>>& values);
   // Metrics and status `done` commit together, or not at all.

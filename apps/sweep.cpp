@@ -1,0 +1,226 @@
+#include "apps/sweep.h"
+
+#include <fmt/format.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "core/data/dataset.h"
+#include "core/store/run_store.h"
+#include "core/util/error.h"
+#include "core/util/interrupt.h"
+#include "core/util/progress.h"
+#include "methods/registry.h"
+#include "models/zoo.h"
+
+namespace dfq {
+namespace fs = std::filesystem;
+
+std::string cell_name(const RunKey& k) {
+  return fmt::format("{}-{}-{}-W{}A{}-seed{}", k.method, k.dataset, k.model, k.w_bits, k.a_bits, k.seed);
+}
+
+std::vector<CellRequest> expand_suite(const Suite& s, const SweepOptions& o) {
+  for (const auto& m : s.methods) find_method(m);  // unknown names fail with the valid list
+  for (const auto& m : o.methods)
+    if (std::find(s.methods.begin(), s.methods.end(), m) == s.methods.end())
+      throw InvalidInputError(fmt::format("method '{}' is not in suite '{}' ({}); add it to {} or pick from the suite",
+                                          m, s.name, fmt::join(s.methods, ", "), s.path));
+  for (const auto& [m, kv] : s.method_set)
+    if (std::find(s.methods.begin(), s.methods.end(), m) == s.methods.end())
+      throw InvalidInputError(fmt::format("{}: method_set names '{}', which is not in methods", s.path, m));
+  // A `set` key must belong to at least one method of the suite (a typo would otherwise
+  // silently change nothing).
+  for (const auto& [k, v] : s.set) {
+    bool used = false;
+    for (const auto& m : s.methods) used |= find_method(m).defaults.contains(k);
+    if (!used) throw InvalidInputError(fmt::format("{}: set key '{}' belongs to none of the suite's methods", s.path, k));
+  }
+  std::vector<CellRequest> cells;
+  for (const auto& m : s.methods) {
+    if (!o.methods.empty() && std::find(o.methods.begin(), o.methods.end(), m) == o.methods.end()) continue;
+    const auto& method = find_method(m);
+    std::vector<BitWidth> bits = s.bits;
+    if (s.extra_bits.count(m))
+      for (const auto& b : s.extra_bits.at(m))
+        if (std::find(bits.begin(), bits.end(), b) == bits.end()) bits.push_back(b);
+    for (const auto& b : bits) {
+      if (!o.bits.empty() && std::find(o.bits.begin(), o.bits.end(), b) == o.bits.end()) continue;
+      for (auto seed : s.seeds) {
+        if (!o.seeds.empty() && std::find(o.seeds.begin(), o.seeds.end(), seed) == o.seeds.end()) continue;
+        CellRequest r;
+        r.key.suite = s.name;
+        r.key.method = m;
+        r.key.model = s.model;
+        r.key.dataset = s.dataset;
+        r.key.w_bits = b.w;
+        r.key.a_bits = b.a;
+        r.key.seed = seed;
+        r.preset = s.preset;
+        r.data_root = s.data_root;
+        r.zoo = s.zoo;
+        r.cache_dir = o.cache;
+        for (const auto& [k, v] : s.set)
+          if (method.defaults.contains(k)) r.overrides.push_back(k + "=" + v);
+        if (s.method_set.count(m))
+          for (const auto& [k, v] : s.method_set.at(m)) r.overrides.push_back(k + "=" + v);
+        cells.push_back(r);
+      }
+    }
+  }
+  if (cells.empty()) throw InvalidInputError(fmt::format("the filters leave no cell of suite '{}' to run", s.name));
+  return cells;
+}
+
+namespace {
+
+// Data and teacher must be there before anything starts.
+void check_inputs(const Suite& s) {
+  try {
+    dataset_info(s.dataset);
+  } catch (const InvalidInputError& e) {
+    throw InvalidInputError(fmt::format("suite '{}': {} (this version reads no other data set). {}", s.name, e.what(),
+                                        s.needs));
+  }
+  auto loc = locate_dataset(s.dataset, s.data_root);
+  if (!loc.missing.empty())
+    throw MissingFileError(fmt::format("suite '{}' needs the {} data set in {} (missing: {}). {}", s.name, s.dataset,
+                                       loc.root, fmt::join(loc.missing, ", "),
+                                       s.needs.empty() ? dataset_info(s.dataset).how_to_get : s.needs));
+  const auto zoo = s.zoo.empty() ? default_zoo_dir() : s.zoo;
+  const auto manifest = teacher_manifest_path(zoo, s.dataset, s.model);
+  if (!fs::exists(manifest))
+    throw MissingFileError(fmt::format("suite '{}' needs a {} teacher for {}: {} is missing. {}", s.name, s.model,
+                                       s.dataset, manifest,
+                                       s.needs.empty() ? fmt::format("Train one with `dfq teacher --model {} --dataset {}`",
+                                                                     s.model, s.dataset)
+                                                       : s.needs));
+}
+
+std::vector<std::string> worker_argv(const CellRequest& r, const SweepOptions& o, int threads) {
+  std::vector<std::string> a = {o.executable, "--threads", std::to_string(threads), "--store", o.store, "--cache", o.cache,
+                                "--quiet", "run", "--suite", r.key.suite, "--method", r.key.method, "--model",
+                                r.key.model, "--dataset", r.key.dataset, "--wbits", std::to_string(r.key.w_bits),
+                                "--abits", std::to_string(r.key.a_bits), "--seed", std::to_string(r.key.seed)};
+  if (!r.preset.empty()) a.insert(a.end(), {"--preset", r.preset});
+  for (const auto& kv : r.overrides) a.insert(a.end(), {"--set", kv});
+  if (!r.data_root.empty()) a.insert(a.end(), {"--data-root", r.data_root});
+  if (!r.zoo.empty()) a.insert(a.end(), {"--zoo", r.zoo});
+  return a;
+}
+
+pid_t spawn(const std::vector<std::string>& argv, const std::string& log_path) {
+  pid_t pid = fork();
+  if (pid < 0) throw Error("fork failed: cannot start a sweep worker");
+  if (pid == 0) {
+    int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd >= 0) {
+      dup2(fd, 1);
+      dup2(fd, 2);
+      close(fd);
+    }
+    std::vector<char*> args;
+    for (const auto& s : argv) args.push_back(const_cast<char*>(s.c_str()));
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+}  // namespace
+
+SweepSummary run_sweep(const SweepOptions& o) {
+  const auto configs = o.configs_dir.empty() ? default_configs_dir() : o.configs_dir;
+  Suite suite = load_suite(o.suite, configs);
+  auto cells = expand_suite(suite, o);
+  check_inputs(suite);
+  if (o.jobs < 1) throw InvalidInputError(fmt::format("-j must be at least 1, got {}", o.jobs));
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int threads = o.threads_per_job > 0 ? o.threads_per_job : std::max(1, cores / o.jobs);
+
+  SweepSummary sum;
+  sum.total = static_cast<int>(cells.size());
+  std::vector<CellRequest> todo;
+  {
+    RunStore store(o.store);  // also marks runs of dead processes interrupted
+    for (const auto& c : cells) {
+      auto resolved = resolve_cell(c);  // bad keys or values fail here, before anything runs
+      if (store.find_done(c.key, resolved.config_hash)) {
+        ++sum.skipped;
+        continue;
+      }
+      todo.push_back(c);
+    }
+  }
+  fmt::print(stderr, "sweep {}: {} cells, {} already done, {} to run with {} worker(s) x {} thread(s)\n", suite.name,
+             sum.total, sum.skipped, todo.size(), o.jobs, threads);
+  if (o.dry_run) {
+    for (const auto& c : todo) fmt::print("{}\n", cell_name(c.key));
+    return sum;
+  }
+  const auto log_dir = fs::path(o.store).parent_path() / "logs" / suite.name;
+  fs::create_directories(log_dir);
+
+  install_stop_handlers();
+  const auto t0 = std::chrono::steady_clock::now();
+  ProgressReporter progress("sweep " + suite.name, static_cast<int64_t>(todo.size()), "cells");
+  std::map<pid_t, std::pair<CellRequest, std::string>> running;
+  size_t next = 0;
+  bool stopping = false;
+  auto status_line = [&] {
+    return fmt::format("{} running, {} done, {} failed", running.size(), sum.done, sum.failed);
+  };
+  while (next < todo.size() || !running.empty()) {
+    if (stop_requested() && !stopping) {
+      stopping = true;
+      for (const auto& [pid, cell] : running) kill(pid, SIGTERM);  // workers record `interrupted`
+    }
+    while (!stopping && next < todo.size() && static_cast<int>(running.size()) < o.jobs) {
+      const auto& c = todo[next++];
+      const auto log = (log_dir / (cell_name(c.key) + ".log")).string();
+      running[spawn(worker_argv(c, o, threads), log)] = {c, log};
+    }
+    int wstatus = 0;
+    pid_t pid = waitpid(-1, &wstatus, WNOHANG);
+    if (pid <= 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      progress.update(sum.done + sum.failed + sum.interrupted, status_line());
+      if (stopping && running.empty()) break;
+      continue;
+    }
+    auto it = running.find(pid);
+    if (it == running.end()) continue;
+    const auto [cell, log] = it->second;
+    running.erase(it);
+    const int code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
+    if (code == 0) {
+      ++sum.done;
+    } else if (stopping || code == 130) {
+      ++sum.interrupted;
+    } else {
+      ++sum.failed;
+      sum.failures.push_back(fmt::format("{} (exit {}; log {})", cell_name(cell.key), code, log));
+    }
+    progress.update(sum.done + sum.failed + sum.interrupted, status_line());
+    if (stopping && next >= todo.size() && running.empty()) break;
+    if (stopping && running.empty()) break;
+  }
+  sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  progress.finish(status_line());
+  fmt::print(stderr, "sweep {}: {} done, {} skipped (already done), {} failed, {} interrupted; wall time {}\n",
+             suite.name, sum.done, sum.skipped, sum.failed, sum.interrupted, format_duration(sum.seconds));
+  for (const auto& f : sum.failures) fmt::print(stderr, "  failed: {}\n", f);
+  if (stopping) throw InterruptedError("sweep stopped; rerun the same command to finish the remaining cells");
+  return sum;
+}
+
+}  // namespace dfq

@@ -1,0 +1,42 @@
+// `dfq sweep`: expands a suite into cells, skips cells already done with the same config
+// hash, and runs the rest in worker processes (each a `dfq run`), showing overall progress.
+// Killing the sweep loses at most the cells that were running: they are recorded as
+// interrupted (or found dead on the next open) and run again by the next sweep.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "apps/runner.h"
+#include "core/util/suite.h"
+
+namespace dfq {
+
+struct SweepOptions {
+  std::string suite;                 // name (configs/<name>.yaml) or path
+  std::string configs_dir;           // empty: the project's configs/
+  std::vector<std::string> methods;  // filters; empty: the suite's
+  std::vector<BitWidth> bits;
+  std::vector<int64_t> seeds;
+  int jobs = 1;                      // worker processes
+  int threads_per_job = 0;           // 0: cores / jobs
+  std::string store, cache;
+  bool dry_run = false;              // list the cells and what would run
+  std::string executable = "/proc/self/exe";  // the `dfq` binary the workers run
+};
+
+// The suite's cells after the filters, as `dfq run` requests. Checks names (methods,
+// bit-widths, keys of `set`) against the registry.
+std::vector<CellRequest> expand_suite(const Suite& suite, const SweepOptions& options);
+
+struct SweepSummary {
+  int total = 0, skipped = 0, done = 0, failed = 0, interrupted = 0;
+  double seconds = 0;
+  std::vector<std::string> failures;  // cell name and log file
+};
+
+// Runs what is missing; returns the summary (also printed).
+SweepSummary run_sweep(const SweepOptions& options);
+
+std::string cell_name(const RunKey& key);
+
+}  // namespace dfq

@@ -1,0 +1,141 @@
+#include "reports/check.h"
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "core/util/error.h"
+
+namespace dfq {
+
+Reference load_reference(const std::string& path) {
+  if (!std::filesystem::exists(path))
+    throw MissingFileError(fmt::format("reference {} not found; write one from a trusted run with "
+                                       "`dfq check --suite SUITE --write {}`", path, path));
+  Reference ref;
+  try {
+    YAML::Node root = YAML::LoadFile(path);
+    ref.suite = root["suite"].as<std::string>();
+    if (root["atol"]) ref.atol = root["atol"].as<double>();
+    if (!root["cells"] || !root["cells"].IsSequence())
+      throw InvalidInputError(fmt::format("{}: expected a list under 'cells'", path));
+    for (const auto& n : root["cells"]) {
+      ReferenceCell c;
+      c.key.suite = ref.suite;
+      c.key.method = n["method"].as<std::string>();
+      c.key.model = n["model"].as<std::string>();
+      c.key.dataset = n["dataset"].as<std::string>();
+      c.key.w_bits = n["w_bits"].as<int>();
+      c.key.a_bits = n["a_bits"].as<int>();
+      c.key.seed = n["seed"] ? n["seed"].as<int64_t>() : 0;
+      c.top1 = n["top1"].as<double>();
+      if (n["atol"]) c.atol = n["atol"].as<double>();
+      ref.cells.push_back(c);
+    }
+  } catch (const YAML::Exception& e) {
+    throw InvalidInputError(fmt::format("{}: {} (each cell needs method, model, dataset, w_bits, a_bits, top1)", path,
+                                        e.what()));
+  }
+  return ref;
+}
+
+void write_reference(const std::string& path, const Reference& ref) {
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  const auto tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp);
+    out << "# Expected final-epoch test top-1 of the `" << ref.suite << "` suite, checked by\n"
+        << "# `dfq check --suite " << ref.suite << " --reference " << path << "`.\n"
+        << "# A cell fails when it is more than atol points below (regression) or above\n"
+        << "# (improvement: update this file deliberately) its value.\n";
+    out << "suite: " << ref.suite << "\natol: " << ref.atol << "\ncells:\n";
+    for (const auto& c : ref.cells) {
+      out << fmt::format("  - {{method: {}, model: {}, dataset: {}, w_bits: {}, a_bits: {}, seed: {}, top1: {:.2f}",
+                         c.key.method, c.key.model, c.key.dataset, c.key.w_bits, c.key.a_bits, c.key.seed, c.top1);
+      if (c.atol >= 0) out << fmt::format(", atol: {}", c.atol);
+      out << "}\n";
+    }
+  }
+  std::filesystem::rename(tmp, path);
+}
+
+namespace {
+
+// Newest finished run of a cell, whatever its config.
+std::optional<double> newest_top1(const RunStore& store, const RunKey& key) {
+  RunFilter f;
+  f.suite = key.suite;
+  f.method = key.method;
+  f.model = key.model;
+  f.dataset = key.dataset;
+  f.status = "done";
+  for (const auto& r : store.list_runs(f)) {
+    if (r.key.w_bits != key.w_bits || r.key.a_bits != key.a_bits || r.key.seed != key.seed) continue;
+    auto m = store.metrics(r.id);
+    if (m.count("top1")) return m.at("top1");
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+Reference reference_from_store(const RunStore& store, const std::string& suite, double atol) {
+  Reference ref;
+  ref.suite = suite;
+  ref.atol = atol;
+  RunFilter f;
+  f.suite = suite;
+  f.status = "done";
+  std::set<std::tuple<std::string, std::string, std::string, int, int, int64_t>> seen;
+  for (const auto& r : store.list_runs(f)) {  // newest first
+    auto k = std::make_tuple(r.key.method, r.key.model, r.key.dataset, r.key.w_bits, r.key.a_bits, r.key.seed);
+    if (!seen.insert(k).second) continue;
+    auto m = store.metrics(r.id);
+    if (!m.count("top1")) continue;
+    ref.cells.push_back({r.key, m.at("top1"), -1});
+  }
+  std::sort(ref.cells.begin(), ref.cells.end(), [](const ReferenceCell& a, const ReferenceCell& b) {
+    return std::make_tuple(a.key.method, a.key.w_bits, a.key.a_bits, a.key.seed) <
+           std::make_tuple(b.key.method, b.key.w_bits, b.key.a_bits, b.key.seed);
+  });
+  if (ref.cells.empty()) throw InvalidInputError(fmt::format("no finished runs of suite '{}' to write a reference from", suite));
+  return ref;
+}
+
+std::vector<CheckOutcome> check_reference(const RunStore& store, const Reference& ref) {
+  std::vector<CheckOutcome> out;
+  for (const auto& c : ref.cells) {
+    CheckOutcome o;
+    o.cell = c;
+    o.atol = c.atol >= 0 ? c.atol : ref.atol;
+    o.got = newest_top1(store, c.key);
+    if (!o.got) o.verdict = Verdict::Missing;
+    else if (*o.got < c.top1 - o.atol) o.verdict = Verdict::Regression;
+    else if (*o.got > c.top1 + o.atol) o.verdict = Verdict::Improvement;
+    else o.verdict = Verdict::Ok;
+    out.push_back(o);
+  }
+  return out;
+}
+
+std::string CheckOutcome::describe() const {
+  auto name = fmt::format("{} {}/{} W{}A{} seed {}", cell.key.method, cell.key.dataset, cell.key.model,
+                          cell.key.w_bits, cell.key.a_bits, cell.key.seed);
+  switch (verdict) {
+    case Verdict::Missing: return fmt::format("MISSING     {}: no finished run in the store (expected {:.2f})", name, cell.top1);
+    case Verdict::Regression:
+      return fmt::format("REGRESSION  {}: {:.2f} < {:.2f} - {} (by {:.2f} points)", name, *got, cell.top1, atol,
+                         cell.top1 - *got);
+    case Verdict::Improvement:
+      return fmt::format("IMPROVED    {}: {:.2f} > {:.2f} + {}: update the reference if this is intended", name, *got,
+                         cell.top1, atol);
+    case Verdict::Ok: break;
+  }
+  return fmt::format("ok          {}: {:.2f} (expected {:.2f} ± {})", name, *got, cell.top1, atol);
+}
+
+}  // namespace dfq

@@ -1,0 +1,41 @@
+// The CI accuracy gate: expected top-1 per cell (results/reference/<suite>.yaml) with a
+// tolerance, compared with the newest finished run of each cell in the store.
+#pragma once
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/store/run_store.h"
+
+namespace dfq {
+
+struct ReferenceCell {
+  RunKey key;
+  double top1 = 0;
+  double atol = -1;  // < 0: the file's default
+};
+
+struct Reference {
+  std::string suite;
+  double atol = 1.0;
+  std::vector<ReferenceCell> cells;
+};
+
+Reference load_reference(const std::string& path);
+void write_reference(const std::string& path, const Reference& reference);
+// A reference holding the newest finished run of every cell of `suite` in the store.
+Reference reference_from_store(const RunStore& store, const std::string& suite, double atol);
+
+enum class Verdict { Ok, Regression, Improvement, Missing };
+
+struct CheckOutcome {
+  ReferenceCell cell;
+  double atol = 0;
+  std::optional<double> got;
+  Verdict verdict = Verdict::Missing;
+  std::string describe() const;  // one line naming the cell, the values and the verdict
+};
+
+std::vector<CheckOutcome> check_reference(const RunStore& store, const Reference& reference);
+
+}  // namespace dfq

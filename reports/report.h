@@ -1,0 +1,81 @@
+// Paper-style result tables built from the run store: per (data set, model), rows are
+// methods, columns W/A bit-widths, cells the mean +- std over seeds of a metric (final-epoch
+// test top-1 by default) with n, the published number where the paper has one, and
+// Welch's t-test against a baseline method.
+#pragma once
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/store/run_store.h"
+#include "core/util/suite.h"
+#include "reports/statistics.h"
+
+namespace dfq {
+
+struct PublishedRow {
+  std::string dataset, model, method;
+  int w_bits = 0, a_bits = 0;
+  double top1 = 0;
+  bool rerun = false;  // a dagger in the paper: re-run by the AdaDFQ authors
+  std::string source;
+};
+// Reads results/paper/published.csv (dataset,model,method,w_bits,a_bits,top1,rerun,source).
+std::vector<PublishedRow> load_published(const std::string& csv_path);
+std::string default_published_path();
+
+struct ReportCell {
+  BitWidth bits;
+  std::vector<double> values;  // one per seed (the newest done run of each seed)
+  std::vector<int64_t> seeds, run_ids;
+  Summary summary, val_selected, best_test;
+  std::optional<PublishedRow> published;
+  WelchResult vs_baseline;
+};
+
+struct ReportRow {
+  std::string method;  // registry name
+  std::string label;   // what the table shows (zeroq names its protocol)
+  std::string paper;
+  int year = 0;
+  std::vector<ReportCell> cells;  // in column order; n = 0 where nothing ran
+  // Per-epoch curves of one run (lowest bit-width, lowest seed), for the plots.
+  BitWidth sample_bits;
+  std::vector<CurvePoint> sample_curves;
+};
+
+struct ReportGroup {
+  std::string dataset, model;
+  std::vector<BitWidth> columns;
+  std::vector<ReportRow> rows;
+  std::optional<double> fp_top1;            // the teacher's test top-1, from the runs
+  std::optional<PublishedRow> fp_published;  // the paper's full-precision row
+};
+
+struct ReportOptions {
+  std::string suite;
+  std::string metric = "top1";
+  std::string baseline = "gdfq";
+  std::vector<std::string> method_order;  // rows in this order first (the registry's), others after
+  std::vector<std::string> methods;       // only these, if given
+  std::vector<BitWidth> bits;             // only these, if given
+};
+
+struct Report {
+  ReportOptions options;
+  std::vector<ReportGroup> groups;
+  int64_t runs = 0;
+};
+
+Report build_report(const RunStore& store, const ReportOptions& options, const std::vector<PublishedRow>& published);
+
+// Renderers. Markdown for READMEs and papers; CSV with one row per cell; a self-contained
+// HTML page (inline CSS, SVG plots of top-1 against bit-width and of per-epoch curves).
+std::string render_markdown(const Report& report);
+std::string render_csv(const Report& report);
+std::string render_html(const Report& report);
+// The top-1 against bit-width plot of one group, as a standalone SVG file.
+std::string render_bits_plot(const ReportGroup& group, const std::string& metric);
+
+}  // namespace dfq

@@ -1,0 +1,25 @@
+// Summary statistics over seeds and Welch's unequal-variance t-test.
+#pragma once
+#include <vector>
+
+namespace dfq {
+
+struct Summary {
+  int n = 0;
+  double mean = 0, std = 0;  // std: sample standard deviation (n - 1); 0 when n < 2
+  double min = 0, max = 0;
+};
+Summary summarize(const std::vector<double>& values);
+
+struct WelchResult {
+  double t = 0, df = 0;
+  double p = 1;       // two-sided
+  bool valid = false; // false when either side has fewer than 2 values, or both have no spread
+};
+WelchResult welch_t_test(const std::vector<double>& a, const std::vector<double>& b);
+
+// Regularised incomplete beta I_x(a, b) (continued fraction), and Student's t CDF.
+double incomplete_beta(double a, double b, double x);
+double student_t_cdf(double t, double df);
+
+}  // namespace dfq

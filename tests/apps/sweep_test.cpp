@@ -1,0 +1,142 @@
+// Suites: parsing, grid expansion and a real sweep with worker processes that skips what
+// is done and re-runs what is not.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "apps/sweep.h"
+#include "core/store/run_store.h"
+#include "core/util/error.h"
+#include "core/util/progress.h"
+#include "core/util/suite.h"
+#include "tests/test_util.h"
+
+namespace dfq {
+namespace {
+
+void write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
+
+const char* kTinySuite = R"(
+name: tiny
+dataset: fashion-mnist
+model: lenet5
+methods: [noise, gdfq]
+bits: [4]
+extra_bits: {noise: [8]}
+seeds: [0]
+preset: tiny
+set: {batch_size: 8, iters_per_epoch: 2}
+method_set:
+  noise: {calib_batches: 2}
+)";
+
+TEST(Suite, ParsesAndExpands) {
+  testing::TempDir dir;
+  write(dir.file("tiny.yaml"), kTinySuite);
+  auto s = load_suite("tiny", dir.path());
+  EXPECT_EQ(s.name, "tiny");
+  ASSERT_EQ(s.bits.size(), 1u);
+  EXPECT_EQ(s.extra_bits.at("noise")[0].w, 8);
+  SweepOptions o;
+  auto cells = expand_suite(s, o);
+  ASSERT_EQ(cells.size(), 3u);  // noise W4A4, noise W8A8, gdfq W4A4
+  EXPECT_EQ(cells[0].key.method, "noise");
+  EXPECT_EQ(cells[1].key.w_bits, 8);
+  EXPECT_EQ(cells[2].key.method, "gdfq");
+  EXPECT_EQ(cells[0].preset, "tiny");
+  // `set` reaches only methods that have the key: noise has batch_size, not iters_per_epoch.
+  auto has = [](const CellRequest& r, const std::string& kv) {
+    return std::find(r.overrides.begin(), r.overrides.end(), kv) != r.overrides.end();
+  };
+  EXPECT_TRUE(has(cells[0], "batch_size=8"));
+  EXPECT_FALSE(has(cells[0], "iters_per_epoch=2"));
+  EXPECT_TRUE(has(cells[0], "calib_batches=2"));
+  EXPECT_TRUE(has(cells[2], "iters_per_epoch=2"));
+  o.methods = {"gdfq"};
+  EXPECT_EQ(expand_suite(s, o).size(), 1u);
+  o.methods = {"adasg"};
+  EXPECT_THROW(expand_suite(s, o), InvalidInputError);  // not in the suite
+  EXPECT_EQ(parse_bit_width("4/8").a, 8);
+  EXPECT_THROW(parse_bit_width("four"), InvalidInputError);
+}
+
+TEST(Suite, BadFilesSayWhatToFix) {
+  testing::TempDir dir;
+  auto expect_error = [&](const std::string& text, const std::string& needle) {
+    write(dir.file("bad.yaml"), text);
+    try {
+      auto s = load_suite("bad", dir.path());
+      expand_suite(s, SweepOptions{});
+      ADD_FAILURE() << "expected an error mentioning " << needle;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    }
+  };
+  expect_error("dataset: fashion-mnist\nmodel: lenet5\nmethods: [noise]\nbits: [4]\n", "'seeds'");
+  expect_error("dataset: fashion-mnist\nmodel: lenet5\nmethods: [nosie]\nbits: [4]\nseeds: [0]\n", "valid: noise");
+  expect_error("dataset: fashion-mnist\nmodel: lenet5\nmethods: [noise]\nbits: [4]\nseeds: [0]\nset: {epohcs: 2}\n",
+               "epohcs");
+  expect_error("dataset: fashion-mnist\nmodels: lenet5\n", "unknown key 'models'");
+  expect_error("dataset: [fashion\n", "not valid YAML");
+  EXPECT_THROW(load_suite("nope", dir.path()), MissingFileError);
+}
+
+TEST(Sweep, RunsWorkersSkipsDoneCellsAndRerunsChangedOnes) {
+  ProgressReporter::set_enabled(false);
+  testing::TempDir dir;
+  write(dir.file("tiny.yaml"), kTinySuite);
+  SweepOptions o;
+  o.suite = "tiny";
+  o.configs_dir = dir.path();
+  o.store = dir.file("runs.sqlite");
+  o.cache = "";
+  o.jobs = 2;
+  o.threads_per_job = 1;
+  o.executable = DFQ_CLI;
+  auto first = run_sweep(o);
+  EXPECT_EQ(first.total, 3);
+  EXPECT_EQ(first.done, 3) << (first.failures.empty() ? "" : first.failures[0]);
+  EXPECT_EQ(first.failed, 0);
+  {
+    RunStore store(o.store);
+    RunFilter f;
+    f.suite = "tiny";
+    f.status = "done";
+    EXPECT_EQ(store.list_runs(f).size(), 3u);
+    // A cell whose run was interrupted counts as not done: plant one for another seed.
+    RunKey k{"tiny", "noise", "lenet5", "fashion-mnist", 4, 4, 0};
+    auto id = store.begin_run(k, "{}", "other-hash", Environment{});
+    store.end_run(id, "interrupted", "killed");
+  }
+  auto second = run_sweep(o);
+  EXPECT_EQ(second.skipped, 3);
+  EXPECT_EQ(second.done, 0);
+  // Another value for a key changes the config hash: only that method's cells run again.
+  write(dir.file("tiny.yaml"), std::string(kTinySuite) + "  gdfq: {lr_q: 0.0002}\n");
+  auto third = run_sweep(o);
+  EXPECT_EQ(third.skipped, 2);
+  EXPECT_EQ(third.done, 1);
+}
+
+TEST(Sweep, MissingDataOrTeacherStopsBeforeAnythingRuns) {
+  testing::TempDir dir;
+  write(dir.file("c10.yaml"),
+        "dataset: cifar10\ndata_root: " + dir.file("nowhere") +
+            "\nmodel: resnet20\nneeds: put CIFAR-10 in data/cifar10\nmethods: [noise]\nbits: [4]\nseeds: [0]\n");
+  SweepOptions o;
+  o.suite = "c10";
+  o.configs_dir = dir.path();
+  o.store = dir.file("runs.sqlite");
+  try {
+    run_sweep(o);
+    FAIL() << "expected MissingFileError";
+  } catch (const MissingFileError& e) {
+    EXPECT_NE(std::string(e.what()).find("put CIFAR-10 in data/cifar10"), std::string::npos) << e.what();
+  }
+  write(dir.file("noteacher.yaml"), "dataset: fashion-mnist\nmodel: resnet56\nmethods: [noise]\nbits: [4]\nseeds: [0]\n");
+  o.suite = "noteacher";
+  EXPECT_THROW(run_sweep(o), MissingFileError);
+}
+
+}  // namespace
+}  // namespace dfq

@@ -1,0 +1,181 @@
+// Statistics against hand values, tables built from a hand-filled store, the renderers,
+// and the CI accuracy gate's verdicts.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+
+#include "core/store/run_store.h"
+#include "core/util/error.h"
+#include "reports/check.h"
+#include "reports/report.h"
+#include "reports/statistics.h"
+#include "tests/test_util.h"
+
+namespace dfq {
+namespace {
+
+TEST(Statistics, SummaryUsesTheSampleStd) {
+  auto s = summarize({1.0, 2.0, 6.0});
+  EXPECT_EQ(s.n, 3);
+  EXPECT_DOUBLE_EQ(s.mean, 3.0);
+  EXPECT_NEAR(s.std, std::sqrt(7.0), 1e-12);  // (4 + 1 + 9) / 2
+  EXPECT_DOUBLE_EQ(s.min, 1.0);
+  EXPECT_DOUBLE_EQ(s.max, 6.0);
+  EXPECT_DOUBLE_EQ(summarize({5.0}).std, 0.0);
+}
+
+TEST(Statistics, IncompleteBetaAndStudentT) {
+  // I_0.5(2, 3) = sum_{j=2..4} C(4, j) / 16 = 11/16.
+  EXPECT_NEAR(incomplete_beta(2, 3, 0.5), 11.0 / 16.0, 1e-12);
+  EXPECT_NEAR(incomplete_beta(1, 1, 0.3), 0.3, 1e-12);
+  EXPECT_NEAR(student_t_cdf(0.0, 7), 0.5, 1e-12);
+  EXPECT_NEAR(student_t_cdf(1.0, 1), 0.75, 1e-12);  // Cauchy: 1/2 + atan(1)/pi
+  EXPECT_NEAR(student_t_cdf(-1.0, 1), 0.25, 1e-12);
+  EXPECT_NEAR(student_t_cdf(2.0, 2), 0.5 + 1.0 / std::sqrt(6.0), 1e-12);  // 1/2 + t / (2 sqrt(t^2 + 2))
+}
+
+TEST(Statistics, WelchMatchesHandComputation) {
+  // Means 2 and 5, variances 1 and 1, n = 3: t = -3 / sqrt(2/3), df = 4 exactly;
+  // two-sided p for |t| = 3.6742 at 4 df is 0.021311 (tables / scipy).
+  auto w = welch_t_test({1, 2, 3}, {4, 5, 6});
+  ASSERT_TRUE(w.valid);
+  EXPECT_NEAR(w.t, -3.0 / std::sqrt(2.0 / 3.0), 1e-12);
+  EXPECT_NEAR(w.df, 4.0, 1e-12);
+  EXPECT_NEAR(w.p, 0.021311, 1e-5);
+  // Unequal variances: df below n1 + n2 - 2.
+  auto u = welch_t_test({1, 2, 3, 4}, {10, 20, 30});
+  EXPECT_LT(u.df, 5.0);
+  EXPECT_FALSE(welch_t_test({1}, {2, 3}).valid);
+  EXPECT_FALSE(welch_t_test({1, 1}, {1, 1}).valid);
+}
+
+Environment env() {
+  Environment e;
+  e.host = "test";
+  return e;
+}
+
+int64_t add_run(RunStore& store, const std::string& method, int bits, int64_t seed, double top1,
+                const std::string& suite = "s", std::map<std::string, double> extra = {}) {
+  RunKey k;
+  k.suite = suite;
+  k.method = method;
+  k.model = "resnet20";
+  k.dataset = "cifar10";
+  k.w_bits = k.a_bits = bits;
+  k.seed = seed;
+  auto id = store.begin_run(k, "{}", "h", env(), method + " paper", 2020);
+  extra["top1"] = top1;
+  extra["fp_top1"] = 93.0;
+  store.log_curves(id, 1, {{"test_top1", top1 - 1}, {"h_p50", 0.4}});
+  store.log_curves(id, 2, {{"test_top1", top1}, {"h_p50", 0.5}});
+  store.finish_run(id, extra);
+  return id;
+}
+
+TEST(Report, TableHasMeansPublishedNumbersAndTTests) {
+  testing::TempDir dir;
+  RunStore store(dir.file("runs.sqlite"));
+  add_run(store, "gdfq", 4, 0, 80.0);
+  add_run(store, "gdfq", 4, 1, 81.0);
+  add_run(store, "gdfq", 4, 2, 82.0);
+  add_run(store, "adasg", 4, 0, 84.0);
+  add_run(store, "adasg", 4, 1, 85.0);
+  add_run(store, "adasg", 4, 2, 99.0);  // superseded by the newer run of seed 2 below
+  add_run(store, "adasg", 4, 2, 86.0);
+  add_run(store, "adasg", 3, 0, 70.0);
+  add_run(store, "zeroq", 4, 0, 60.0, "s", {{"finetuned", 0.0}});
+  add_run(store, "gdfq", 4, 0, 10.0, "other-suite");
+  std::vector<PublishedRow> pub = {{"cifar10", "resnet20", "adasg", 4, 4, 90.1, false, "t"},
+                                   {"cifar10", "resnet20", "gdfq", 4, 4, 88.0, true, "t"},
+                                   {"cifar10", "resnet20", "fp", 32, 32, 93.89, false, "t"}};
+  ReportOptions o;
+  o.suite = "s";
+  o.method_order = {"zeroq", "gdfq", "adasg"};
+  auto rep = build_report(store, o, pub);
+  ASSERT_EQ(rep.groups.size(), 1u);
+  const auto& g = rep.groups[0];
+  ASSERT_EQ(g.columns.size(), 2u);  // W3A3, W4A4
+  EXPECT_EQ(g.columns[0].w, 3);
+  ASSERT_EQ(g.rows.size(), 3u);
+  EXPECT_EQ(g.rows[0].label, "zeroq (post-training)");
+  EXPECT_EQ(g.rows[1].label, "gdfq");
+  const auto& adasg = g.rows[2];
+  EXPECT_EQ(adasg.year, 2020);
+  const auto& c4 = adasg.cells[1];
+  EXPECT_EQ(c4.summary.n, 3);
+  EXPECT_DOUBLE_EQ(c4.summary.mean, 85.0);  // 84, 85, 86: the newest run of seed 2
+  EXPECT_DOUBLE_EQ(c4.summary.std, 1.0);
+  ASSERT_TRUE(c4.published.has_value());
+  EXPECT_DOUBLE_EQ(c4.published->top1, 90.1);
+  ASSERT_TRUE(c4.vs_baseline.valid);
+  EXPECT_NEAR(c4.vs_baseline.t, 4.0 / std::sqrt(2.0 / 3.0), 1e-9);  // (85 - 81) / sqrt(1/3 + 1/3)
+  EXPECT_EQ(adasg.cells[0].summary.n, 1);
+  EXPECT_FALSE(adasg.cells[0].vs_baseline.valid);
+  ASSERT_TRUE(g.fp_top1.has_value());
+  EXPECT_DOUBLE_EQ(*g.fp_top1, 93.0);
+  EXPECT_FALSE(adasg.sample_curves.empty());
+
+  auto md = render_markdown(rep);
+  EXPECT_NE(md.find("| adasg | 2020 |"), std::string::npos) << md;
+  EXPECT_NE(md.find("85.00 ± 1.00 (3) · paper 90.10*"), std::string::npos) << md;
+  EXPECT_NE(md.find("paper 88.00†"), std::string::npos) << md;
+  EXPECT_NE(md.find("best test accuracy over all epochs of one seed"), std::string::npos);
+  EXPECT_NE(md.find("full precision (teacher)"), std::string::npos);
+  auto csv = render_csv(rep);
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 1 + 4);  // header + 4 cells with runs
+  auto html = render_html(rep);
+  EXPECT_NE(html.find("<svg"), std::string::npos);
+  EXPECT_NE(html.find("h_p50"), std::string::npos);
+  EXPECT_EQ(html.find("<script"), std::string::npos);  // self-contained, static
+}
+
+TEST(Report, ReadsThePublishedCsv) {
+  auto rows = load_published(default_published_path());
+  ASSERT_GT(rows.size(), 50u);
+  bool found = false;
+  for (const auto& r : rows)
+    if (r.dataset == "cifar10" && r.model == "resnet20" && r.method == "fp") found = r.top1 == 93.89;
+  EXPECT_TRUE(found);
+  testing::TempDir dir;
+  std::ofstream(dir.file("bad.csv")) << "dataset,model\ncifar10,resnet20\n";
+  EXPECT_THROW(load_published(dir.file("bad.csv")), CorruptFileError);
+  EXPECT_THROW(load_published(dir.file("none.csv")), MissingFileError);
+}
+
+TEST(Check, VerdictsAndReferenceRoundTrip) {
+  testing::TempDir dir;
+  RunStore store(dir.file("runs.sqlite"));
+  add_run(store, "gdfq", 4, 0, 80.0, "ci");
+  add_run(store, "adasg", 4, 0, 70.0, "ci");
+  add_run(store, "noise", 4, 0, 50.0, "ci");
+  auto ref = reference_from_store(store, "ci", 1.0);
+  ASSERT_EQ(ref.cells.size(), 3u);
+  write_reference(dir.file("ref.yaml"), ref);
+  auto back = load_reference(dir.file("ref.yaml"));
+  ASSERT_EQ(back.cells.size(), 3u);
+  for (const auto& o : check_reference(store, back)) EXPECT_EQ(o.verdict, Verdict::Ok) << o.describe();
+
+  // New runs: gdfq 2 points worse (regression), adasg 2 better (improvement), noise within atol.
+  add_run(store, "gdfq", 4, 0, 78.0, "ci");
+  add_run(store, "adasg", 4, 0, 72.0, "ci");
+  add_run(store, "noise", 4, 0, 50.9, "ci");
+  back.cells.push_back({{"ci", "qimera", "resnet20", "cifar10", 4, 4, 0}, 75.0, -1});
+  std::map<std::string, Verdict> got;
+  for (const auto& o : check_reference(store, back)) got[o.cell.key.method] = o.verdict;
+  EXPECT_EQ(got["gdfq"], Verdict::Regression);
+  EXPECT_EQ(got["adasg"], Verdict::Improvement);
+  EXPECT_EQ(got["noise"], Verdict::Ok);
+  EXPECT_EQ(got["qimera"], Verdict::Missing);
+  // A per-cell tolerance overrides the file's.
+  back.cells[0].atol = 5.0;  // adasg (sorted first)
+  for (const auto& o : check_reference(store, back))
+    if (o.cell.key.method == "adasg") EXPECT_EQ(o.verdict, Verdict::Ok);
+
+  std::ofstream(dir.file("bad.yaml")) << "suite: ci\ncells:\n  - {method: gdfq}\n";
+  EXPECT_THROW(load_reference(dir.file("bad.yaml")), InvalidInputError);
+}
+
+}  // namespace
+}  // namespace dfq
