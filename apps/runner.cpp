@@ -2,9 +2,15 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
+#include <unistd.h>
 
+#include <algorithm>
+#include <filesystem>
+
+#include "core/eval/latency.h"
 #include "core/quant/fake_quant.h"
+#include "core/quant/packed.h"
+#include "core/quant/quantize.h"
 #include "core/util/error.h"
 #include "core/util/interrupt.h"
 #include "core/util/rng.h"
@@ -74,6 +80,33 @@ Prepared prepare(const CellRequest& req) {
   return p;
 }
 
+// What quantization buys: weight bytes (fp32 and packed at the student's bit-width), the
+// packed file's size, peak RSS, and latency (median, p95) of the float teacher and the
+// fake-quantized student at batch 1 and 64.
+void log_deployment_metrics(RunContext& ctx, RunLogger& log) {
+  if (!ctx.student) return;
+  torch::NoGradGuard ng;
+  auto wb = weight_bytes(*ctx.student);
+  log.metric("weight_bytes_fp32", static_cast<double>(wb.fp32));
+  log.metric("weight_bytes_packed", static_cast<double>(wb.packed));
+  const auto tmp = (std::filesystem::temp_directory_path() / fmt::format("dfq-student-{}.pack", ::getpid())).string();
+  log.metric("packed_file_bytes", static_cast<double>(save_packed(*ctx.student, tmp)));
+  std::filesystem::remove(tmp);
+  const auto& info = ctx.data->info;
+  ctx.teacher->eval();
+  ctx.student->eval();
+  set_calibration(*ctx.student, false);
+  for (int64_t batch : {1, 64}) {
+    auto x = torch::randn({batch, info.channels, info.size, info.size}, torch::TensorOptions().device(ctx.device));
+    for (auto [name, net] : {std::pair<const char*, Net>{"fp32", ctx.teacher}, {"fakequant", ctx.student}}) {
+      auto l = measure_latency([&] { net->forward(x); });
+      log.metric(fmt::format("latency_ms_p50_{}_b{}", name, batch), l.p50_ms);
+      log.metric(fmt::format("latency_ms_p95_{}_b{}", name, batch), l.p95_ms);
+    }
+  }
+  log.metric("peak_rss_bytes", static_cast<double>(peak_rss_bytes()));
+}
+
 }  // namespace
 
 ResolvedCell resolve_cell(const CellRequest& req) {
@@ -116,6 +149,7 @@ CellResult run_cell(RunStore& store, const CellRequest& req) {
   seed_everything(ctx.seed);
   try {
     method.run(ctx);
+    log_deployment_metrics(ctx, logger);
   } catch (const InterruptedError& e) {
     store.end_run(run_id, "interrupted", e.what());
     throw;

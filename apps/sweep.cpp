@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 #include <thread>
@@ -107,7 +108,7 @@ void check_inputs(const Suite& s) {
 
 std::vector<std::string> worker_argv(const CellRequest& r, const SweepOptions& o, int threads) {
   std::vector<std::string> a = {o.executable, "--threads", std::to_string(threads), "--store", o.store, "--cache", o.cache,
-                                "--quiet", "run", "--suite", r.key.suite, "--method", r.key.method, "--model",
+                                "run", "--suite", r.key.suite, "--method", r.key.method, "--model",
                                 r.key.model, "--dataset", r.key.dataset, "--wbits", std::to_string(r.key.w_bits),
                                 "--abits", std::to_string(r.key.a_bits), "--seed", std::to_string(r.key.seed)};
   if (!r.preset.empty()) a.insert(a.end(), {"--preset", r.preset});
@@ -134,6 +135,23 @@ pid_t spawn(const std::vector<std::string>& argv, const std::string& log_path) {
     _exit(127);
   }
   return pid;
+}
+
+// The last progress line a worker wrote to its log (its progress reporter writes one
+// every few seconds when not on a terminal), shortened for the sweep's status line.
+std::string last_log_line(const std::string& path) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) return "";
+  const std::streamoff size = in.tellg();
+  const std::streamoff from = std::max<std::streamoff>(0, size - 400);
+  in.seekg(from);
+  std::string tail(static_cast<size_t>(size - from), '\0');
+  in.read(tail.data(), static_cast<std::streamsize>(tail.size()));
+  while (!tail.empty() && (tail.back() == '\n' || tail.back() == '\r' || tail.back() == ' ')) tail.pop_back();
+  auto cut = tail.find_last_of("\r\n");
+  std::string line = cut == std::string::npos ? tail : tail.substr(cut + 1);
+  if (line.size() > 90) line = line.substr(0, 87) + "...";
+  return line;
 }
 
 }  // namespace
@@ -177,7 +195,12 @@ SweepSummary run_sweep(const SweepOptions& o) {
   size_t next = 0;
   bool stopping = false;
   auto status_line = [&] {
-    return fmt::format("{} running, {} done, {} failed", running.size(), sum.done, sum.failed);
+    std::string s = fmt::format("{} running, {} done, {} failed", running.size(), sum.done, sum.failed);
+    for (const auto& [pid, cell] : running) {
+      auto last = last_log_line(cell.second);
+      s += " | " + (last.empty() ? cell_name(cell.first.key) : last);
+    }
+    return s;
   };
   while (next < todo.size() || !running.empty()) {
     if (stop_requested() && !stopping) {

@@ -49,6 +49,7 @@ struct RunContext {
   double fp_top1 = -1;         // the teacher's test top-1 (from its manifest), -1 if unknown
   std::string teacher_id;      // the teacher weights' sha256 (cache keys)
   std::string cache_dir;       // synthesised-image cache; empty: no cache
+  Net student;                 // set by the method: the final quantized student (deployment metrics)
 
   // A fresh fake-quantized copy of the teacher (eval mode: BN statistics frozen).
   Net make_student() const;

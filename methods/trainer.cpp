@@ -180,6 +180,7 @@ void run_post_training(RunContext& ctx, int64_t batches, const std::function<tor
   const double updates = static_cast<double>(calibration_updates(*student));
   values.emplace_back("calib_updates", updates);
   ctx.log->curve(1, values);
+  ctx.student = student;
   progress.finish(fmt::format("test top-1 {:.2f}%", e.test_top1));
   ctx.log->metric("calib_updates", updates);
   log_final_metrics(ctx, {e}, progress.elapsed_seconds());
@@ -352,6 +353,7 @@ void run_trainer(RunContext& ctx, TrainerHooks& hooks) {
     evals.push_back(evaluator.evaluate(*student, values));
     ctx.log->curve(epoch + 1, values);
   }
+  ctx.student = student;
   progress.finish(fmt::format("final test top-1 {:.2f}%", evals.back().test_top1));
   ctx.log->metric("calib_updates", static_cast<double>(calibration_updates(*student)));
   log_final_metrics(ctx, evals, progress.elapsed_seconds());

@@ -15,7 +15,7 @@ namespace dfq {
 Reference load_reference(const std::string& path) {
   if (!std::filesystem::exists(path))
     throw MissingFileError(fmt::format("reference {} not found; write one from a trusted run with "
-                                       "`dfq check --suite SUITE --write {}`", path, path));
+                                       "`dfq check --suite SUITE --write --reference {}`", path, path));
   Reference ref;
   try {
     YAML::Node root = YAML::LoadFile(path);
@@ -49,7 +49,7 @@ void write_reference(const std::string& path, const Reference& ref) {
   {
     std::ofstream out(tmp);
     out << "# Expected final-epoch test top-1 of the `" << ref.suite << "` suite, checked by\n"
-        << "# `dfq check --suite " << ref.suite << " --reference " << path << "`.\n"
+        << "# `dfq check --suite " << ref.suite << "` (make gate for the ci suite).\n"
         << "# A cell fails when it is more than atol points below (regression) or above\n"
         << "# (improvement: update this file deliberately) its value.\n";
     out << "suite: " << ref.suite << "\natol: " << ref.atol << "\ncells:\n";

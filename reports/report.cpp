@@ -26,6 +26,11 @@ std::string row_label(const std::string& method, const std::map<std::string, dou
   return fmt::format("{} ({})", method, it->second > 0.5 ? "fine-tuned" : "post-training");
 }
 
+const std::vector<std::string> kDeploymentKeys = {
+    "weight_bytes_fp32",         "weight_bytes_packed",          "packed_file_bytes",
+    "latency_ms_p50_fp32_b1",    "latency_ms_p50_fakequant_b1",  "latency_ms_p50_fp32_b64",
+    "latency_ms_p50_fakequant_b64", "peak_rss_bytes"};
+
 std::string fmt_value(double v) { return std::isfinite(v) ? fmt::format("{:.2f}", v) : "-"; }
 
 std::string p_text(const WelchResult& w) {
@@ -103,6 +108,19 @@ Report build_report(const RunStore& store, const ReportOptions& o, const std::ve
     for (const auto& p : published)
       if (p.dataset == g.dataset && p.model == g.model && p.method == "fp") g.fp_published = p;
 
+    for (const auto& col : g.columns) {
+      std::map<std::string, std::vector<double>> values;
+      for (auto& [label, by_bits] : rows) {
+        auto it = by_bits.find({col.w, col.a});
+        if (it == by_bits.end()) continue;
+        for (auto& [seed, seen] : it->second)
+          for (const auto& k : kDeploymentKeys)
+            if (seen.metrics.count(k)) values[k].push_back(seen.metrics.at(k));
+      }
+      std::map<std::string, Summary> summary;
+      for (const auto& [k, v] : values) summary[k] = summarize(v);
+      g.deployment.push_back(summary);
+    }
     for (auto& [label, by_bits] : rows) {
       ReportRow row;
       row.label = label;
@@ -206,6 +224,33 @@ std::string render_markdown(const Report& rep) {
     }
     s += "\n";
   }
+  // Deployment figures per bit-width.
+  for (const auto& g : rep.groups) {
+    bool any = false;
+    for (const auto& d : g.deployment) any |= d.count("weight_bytes_packed") > 0;
+    if (!any) continue;
+    s += fmt::format("#### {} / {}: what quantization buys (means over the runs of each column)\n\n", g.dataset,
+                     g.model);
+    s += "| bits | weights fp32 (KiB) | packed (KiB) | packed file (KiB) | latency b1 fp32 / fake-quant (ms) | "
+         "latency b64 fp32 / fake-quant (ms) | peak RSS (MiB) |\n|---|---|---|---|---|---|---|\n";
+    for (size_t i = 0; i < g.columns.size(); ++i) {
+      const auto& d = g.deployment[i];
+      auto get = [&](const char* k, double div) {
+        return d.count(k) ? fmt::format("{:.1f}", d.at(k).mean / div) : std::string("-");
+      };
+      auto pair = [&](const char* a, const char* b) {
+        return d.count(a) && d.count(b) ? fmt::format("{:.2f} / {:.2f}", d.at(a).mean, d.at(b).mean) : "-";
+      };
+      s += fmt::format("| {} | {} | {} | {} | {} | {} | {} |\n", bits_name(g.columns[i]),
+                       get("weight_bytes_fp32", 1024), get("weight_bytes_packed", 1024), get("packed_file_bytes", 1024),
+                       pair("latency_ms_p50_fp32_b1", "latency_ms_p50_fakequant_b1"),
+                       pair("latency_ms_p50_fp32_b64", "latency_ms_p50_fakequant_b64"),
+                       d.count("peak_rss_bytes") ? fmt::format("{:.0f}", d.at("peak_rss_bytes").max / 1048576.0) : "-");
+    }
+    s += "\nPacked: b-bit weight codes plus an fp32 scale and zero point per output channel; biases and BatchNorm "
+         "fp32. Latency: median of 20 timed forward passes; the fake-quantized student runs in fp32 (it simulates "
+         "the integer model, it is not one).\n\n";
+  }
   s += fmt::format("Cells: mean ± sample std over seeds (n runs), the newest finished run per seed; metric `{}`.",
                    o.metric);
   if (o.metric == "top1") s += " Ours is the final epoch's test accuracy (no selection on the test set).";
@@ -245,6 +290,7 @@ std::string render_csv(const Report& rep) {
 std::string render_bits_plot(const ReportGroup& g, const std::string& metric) {
   std::vector<PlotSeries> series;
   PlotOptions o;
+  o.width = 520;
   o.title = fmt::format("{} / {}: {} against bit-width", g.dataset, g.model, metric);
   o.x_label = "weight/activation bits";
   o.y_label = metric + " (%)";
@@ -285,10 +331,11 @@ std::string curves_plot(const ReportRow& r, const std::vector<std::string>& keys
         s.x.push_back(static_cast<double>(p.step));
         s.y.push_back(p.value);
       }
-    if (!s.x.empty()) series.push_back(s);
+    if (s.x.size() > 1) series.push_back(s);  // one epoch (post-training methods): nothing to plot
   }
   if (series.empty()) return "";
   PlotOptions o;
+  o.width = 520;
   o.title = fmt::format("{} {}: {}", r.label, bits_name(r.sample_bits), title);
   o.x_label = "epoch";
   o.y_label = y_label;
@@ -304,7 +351,8 @@ std::string render_html(const Report& rep) {
 body{font-family:sans-serif;max-width:1100px;margin:24px auto;color:#222;padding:0 12px}
 table{border-collapse:collapse;margin:12px 0}th,td{border:1px solid #ccc;padding:4px 8px;text-align:right}
 th:first-child,td:first-child{text-align:left}th{background:#f3f3f3}.pub{color:#777;font-size:90%}
-.p{color:#555;font-size:85%}.fp td{font-style:italic}.plots svg{margin:6px 10px 6px 0;border:1px solid #eee}
+.p{color:#555;font-size:85%}.fp td{font-style:italic}
+.plots{display:flex;flex-wrap:wrap;gap:8px}.plots svg{border:1px solid #eee}
 .note{font-size:90%;color:#444}
 </style></head><body>
 )";
@@ -351,8 +399,7 @@ th:first-child,td:first-child{text-align:left}th{background:#f3f3f3}.pub{color:#
         if ((p.key.rfind("g_", 0) == 0 || p.key.rfind("q_", 0) == 0) &&
             std::find(losses.begin(), losses.end(), p.key) == losses.end())
           losses.push_back(p.key);
-      if (r.sample_curves.size() > 0 && r.sample_curves.back().step > 1)
-        s += curves_plot(r, losses, "loss terms (epoch means)", "loss");
+      s += curves_plot(r, losses, "loss terms (epoch means)", "loss");
     }
     s += "</div>\n";
   }

@@ -49,6 +49,9 @@ struct ReportGroup {
   std::string dataset, model;
   std::vector<BitWidth> columns;
   std::vector<ReportRow> rows;
+  // Per column: deployment metrics (weight bytes, packed file size, latency, peak RSS)
+  // summarised over every run of that column.
+  std::vector<std::map<std::string, Summary>> deployment;
   std::optional<double> fp_top1;            // the teacher's test top-1, from the runs
   std::optional<PublishedRow> fp_published;  // the paper's full-precision row
 };

@@ -58,6 +58,12 @@ TEST_F(MethodsTest, EveryMethodRunsATinySchedule) {
     EXPECT_LE(r.metrics.at("top1"), 100.0);
     EXPECT_FALSE(store.curves(r.run_id).empty());
     EXPECT_NEAR(store.metrics(r.run_id).at("fp_top1"), r.metrics.at("fp_top1"), 1e-9);
+    // Deployment figures: 4-bit weights take well under a quarter of their fp32 bytes.
+    ASSERT_TRUE(r.metrics.count("weight_bytes_packed"));
+    EXPECT_LT(r.metrics.at("weight_bytes_packed"), r.metrics.at("weight_bytes_fp32") / 4);
+    EXPECT_GT(r.metrics.at("packed_file_bytes"), r.metrics.at("weight_bytes_packed"));  // + names, BN buffers
+    EXPECT_GE(r.metrics.at("latency_ms_p95_fakequant_b64"), r.metrics.at("latency_ms_p50_fakequant_b64"));
+    EXPECT_GT(r.metrics.at("peak_rss_bytes"), 0);
     // Ranges are calibrated on training-side forwards only, never on evaluation images:
     // the tiny presets calibrate during their one epoch of 2 iterations (or 2 batches).
     if (r.metrics.count("calib_updates")) {

@@ -1,0 +1,142 @@
+// Google Benchmark micro-benchmarks (`make bench`, JSON in results/bench/): the quantizer,
+// the BNS taps, the generator, one full iteration of gdfq and adasg against the same
+// passes on float modules, and the packed weight format.
+#include <benchmark/benchmark.h>
+#include <torch/torch.h>
+
+#include "core/gen/generator.h"
+#include "core/losses/bns.h"
+#include "core/losses/losses.h"
+#include "core/quant/fake_quant.h"
+#include "core/quant/packed.h"
+#include "core/quant/quantize.h"
+#include "core/util/rng.h"
+#include "methods/game.h"
+#include "models/net.h"
+
+namespace dfq {
+namespace {
+
+void BM_WeightFakeQuant(benchmark::State& state) {
+  auto w = torch::randn({state.range(0), state.range(0), 3, 3});
+  for (auto _ : state) benchmark::DoNotOptimize(fake_quant_weight(w, 4));
+  state.SetItemsProcessed(state.iterations() * w.numel());
+}
+BENCHMARK(BM_WeightFakeQuant)->Arg(16)->Arg(64)->Arg(256);
+
+void BM_ActivationFakeQuant(benchmark::State& state) {
+  auto x = torch::randn({state.range(0), 64, 8, 8}).relu();
+  for (auto _ : state) benchmark::DoNotOptimize(fake_quant_activation(x, 0.0, 3.0, 4));
+  state.SetItemsProcessed(state.iterations() * x.numel());
+}
+BENCHMARK(BM_ActivationFakeQuant)->Arg(16)->Arg(64)->Arg(256);
+
+// Teacher forward at batch 64 with the BNS taps recording (arg 1) or not (arg 0).
+void BM_TeacherForwardBNS(benchmark::State& state) {
+  torch::NoGradGuard ng;
+  Net p = make_model({"resnet20", 1, 10, 28});
+  p->eval();
+  BNStatsLoss bns(*p);
+  bns.set_enabled(state.range(0) != 0);
+  auto x = torch::randn({64, 1, 28, 28});
+  for (auto _ : state) {
+    bns.clear();
+    benchmark::DoNotOptimize(p->forward(x));
+    if (state.range(0)) benchmark::DoNotOptimize(bns.loss());
+  }
+}
+BENCHMARK(BM_TeacherForwardBNS)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
+
+void BM_GeneratorForwardBackward(benchmark::State& state) {
+  auto g = make_generator("gdfq", {10, 100, 28, 1, 0.8});
+  const int64_t b = state.range(0);
+  for (auto _ : state) {
+    auto y = torch::randint(0, 10, {b}, torch::kInt64);
+    auto x = g->forward(torch::randn({b, 100}), y);
+    x.sum().backward();
+  }
+}
+BENCHMARK(BM_GeneratorForwardBackward)->Arg(16)->Arg(64)->Arg(200)->Unit(benchmark::kMillisecond);
+
+// One training iteration of the GDFQ family on ResNet-20 (1x28x28): G step (G forward,
+// P forward with BNS, Q forward for the game, backward into G) then Q step (Q forward and
+// backward). quantized = 0 runs the same passes with a float student and no BNS taps:
+// the floor the quantizer, taps and losses are measured against.
+void iteration(benchmark::State& state, bool game) {
+  seed_everything(0);
+  const int64_t b = state.range(0);
+  const bool quantized = state.range(1) != 0;
+  Net p = make_model({"resnet20", 1, 10, 28});
+  p->eval();
+  for (auto& t : p->parameters()) t.set_requires_grad(false);
+  Net q = clone_model(p);
+  if (quantized) {
+    QuantConfig qc;
+    qc.tracker = RangeTrackerKind::Ema;
+    quantize_model(*q, qc);
+  }
+  q->eval();
+  for (auto& t : q->parameters()) t.set_requires_grad(true);
+  auto g = make_generator("gdfq", {10, 100, 28, 1, 0.8});
+  torch::optim::Adam opt_g(g->parameters(), torch::optim::AdamOptions(1e-3).betas({0.5, 0.999}));
+  torch::optim::SGD opt_q(q->parameters(), torch::optim::SGDOptions(1e-4).momentum(0.9).nesterov(true));
+  BNStatsLoss bns(*p);
+  bns.set_enabled(quantized);
+  GameParams params;
+  for (auto _ : state) {
+    StepTensors st;
+    st.y = torch::randint(0, 10, {b}, torch::kInt64);
+    st.targets = torch::one_hot(st.y, 10).to(torch::kFloat32);
+    st.x = g->forward(torch::randn({b, 100}), st.y);
+    bns.clear();
+    st.z_p = p->forward(st.x);
+    st.bns = quantized ? bns.loss() : torch::zeros({});
+    torch::Tensor lg;
+    if (game) {
+      st.z_q = q->forward(st.x);
+      lg = game_generator_terms(st, params).front().second;
+    } else {
+      lg = cross_entropy(st.z_p, st.y) + 0.1 * st.bns;
+    }
+    opt_g.zero_grad();
+    lg.backward();
+    opt_g.step();
+    st.x = st.x.detach();
+    st.z_p = st.z_p.detach();
+    st.z_q = q->forward(st.x);
+    auto lq = game ? game_student_terms(st, params).front().second
+                   : kd_loss(st.z_q, st.z_p, 20.0, 1.0, KDReduction::Mean) + cross_entropy(st.z_q, st.y);
+    opt_q.zero_grad();
+    lq.backward();
+    opt_q.step();
+  }
+  state.SetItemsProcessed(state.iterations() * b);
+}
+void BM_AdasgIteration(benchmark::State& state) { iteration(state, true); }
+void BM_GdfqIteration(benchmark::State& state) { iteration(state, false); }
+BENCHMARK(BM_AdasgIteration)->ArgsProduct({{16, 64}, {0, 1}})->ArgNames({"batch", "quantized"})
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_GdfqIteration)->ArgsProduct({{16, 64}, {0, 1}})->ArgNames({"batch", "quantized"})
+    ->Unit(benchmark::kMillisecond);
+
+void BM_PackCodes(benchmark::State& state) {
+  auto codes = torch::randint(-8, 8, {state.range(0)}, torch::kInt64).to(torch::kInt8);
+  for (auto _ : state) {
+    auto bytes = pack_codes(codes, 4);
+    benchmark::DoNotOptimize(unpack_codes(bytes, codes.numel(), 4));
+  }
+  state.SetBytesProcessed(state.iterations() * codes.numel());
+}
+BENCHMARK(BM_PackCodes)->Arg(1 << 12)->Arg(1 << 18);
+
+}  // namespace
+}  // namespace dfq
+
+int main(int argc, char** argv) {
+  dfq::configure_threads(0);
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
