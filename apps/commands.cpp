@@ -296,21 +296,20 @@ void register_commands(CLI::App& app, GlobalOptions& g) {
   auto* sw = app.add_subcommand("sweep", "run the missing cells of a suite (skips cells done with the same config)");
   add_sweep_options(sw);
   sw->add_flag("--dry-run", sweep.dry_run, "list the cells that would run, run nothing");
-  sw->callback([&g] {
-    std::exit(guarded(g, [&g] {
-      sweep.store = g.store;
-      sweep.cache = g.cache;
-      sweep.bits = parse_bits_list(sweep_bits);
-      ensure_parent_dir(g.store);
-      try {
-        auto s = run_sweep(sweep);
-        return s.failed > 0 ? 1 : 0;
-      } catch (const InterruptedError& e) {
-        std::cerr << "dfq: " << e.what() << "\n";
-        return 130;
-      }
-    }));
-  });
+  // Runs the sweep with the global store and cache; 130 when stopped, 1 when a cell failed.
+  static auto sweep_exit_code = [](const GlobalOptions& g) {
+    sweep.store = g.store;
+    sweep.cache = g.cache;
+    sweep.bits = parse_bits_list(sweep_bits);
+    ensure_parent_dir(g.store);
+    try {
+      return run_sweep(sweep).failed > 0 ? 1 : 0;
+    } catch (const InterruptedError& e) {
+      std::cerr << "dfq: " << e.what() << "\n";
+      return 130;
+    }
+  };
+  sw->callback([&g] { std::exit(guarded(g, [&g] { return sweep_exit_code(g); })); });
 
   auto* cmp = app.add_subcommand("compare", "sweep a suite (what is missing), then render its report");
   add_sweep_options(cmp);
@@ -318,22 +317,13 @@ void register_commands(CLI::App& app, GlobalOptions& g) {
   cmp->add_option("--out", report.out, "report folder (default: results/reports/SUITE)");
   cmp->callback([&g] {
     std::exit(guarded(g, [&g] {
-      sweep.store = g.store;
-      sweep.cache = g.cache;
-      sweep.bits = parse_bits_list(sweep_bits);
-      ensure_parent_dir(g.store);
-      SweepSummary s;
-      try {
-        s = run_sweep(sweep);
-      } catch (const InterruptedError& e) {
-        std::cerr << "dfq: " << e.what() << "\n";
-        return 130;
-      }
+      const int swept = sweep_exit_code(g);
+      if (swept == 130) return swept;
       report.suite = load_suite(sweep.suite, sweep.configs_dir.empty() ? default_configs_dir() : sweep.configs_dir).name;
       report.methods = sweep.methods;
       report.bits = sweep_bits;
-      int rc = cmd_report(g, report);
-      return s.failed > 0 ? 1 : rc;
+      const int rc = cmd_report(g, report);
+      return swept != 0 ? swept : rc;
     }));
   });
 
