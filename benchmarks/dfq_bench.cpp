@@ -140,3 +140,32 @@ int main(int argc, char** argv) {
   benchmark::Shutdown();
   return 0;
 }
+
+namespace dfq {
+namespace {
+
+// Evaluation cost: a fake-quantized ResNet-20 (ranges fixed) over 2,000 images at the
+// given batch size, against the float teacher (arg 2 = 0).
+void BM_EvaluateStudent(benchmark::State& state) {
+  torch::NoGradGuard ng;
+  Net net = make_model({"resnet20", 1, 10, 28});
+  if (state.range(1)) {
+    QuantConfig qc;
+    qc.tracker = RangeTrackerKind::Ema;
+    quantize_model(*net, qc);
+    set_calibration(*net, true);
+    net->forward(torch::randn({64, 1, 28, 28}));
+    set_calibration(*net, false);
+  }
+  net->eval();
+  auto images = torch::randn({2000, 1, 28, 28});
+  const int64_t b = state.range(0);
+  for (auto _ : state)
+    for (int64_t i = 0; i < images.size(0); i += b) benchmark::DoNotOptimize(net->forward(images.narrow(0, i, std::min(b, images.size(0) - i))));
+  state.SetItemsProcessed(state.iterations() * images.size(0));
+}
+BENCHMARK(BM_EvaluateStudent)->ArgsProduct({{64, 128, 500}, {0, 1}})->ArgNames({"batch", "quantized"})
+    ->Unit(benchmark::kMillisecond);
+
+}  // namespace
+}  // namespace dfq

@@ -120,7 +120,7 @@ void MemoryLogger::curve(int64_t step, const Values& values) {
 
 StudentEvaluator::StudentEvaluator(const RunContext& ctx) : ctx_(ctx) {
   teacher_val_logits_ = logits_of([&](const torch::Tensor& x) { return ctx.teacher->forward(x); }, ctx.data->val,
-                                  ctx.data->info, 500, ctx.device);
+                                  ctx.data->info, kEvalBatch, ctx.device);
 }
 
 EpochEval StudentEvaluator::evaluate(NetImpl& student, Values& out) {
@@ -129,8 +129,8 @@ EpochEval StudentEvaluator::evaluate(NetImpl& student, Values& out) {
   // the test set); the trainer re-enables calibration per iteration when due.
   set_calibration(student, false);
   const Forward forward = [&](const torch::Tensor& x) { return student.forward(x); };
-  auto test = dfq::evaluate(forward, ctx_.data->test, ctx_.data->info, 500, ctx_.device);
-  auto val_logits = logits_of(forward, ctx_.data->val, ctx_.data->info, 500, ctx_.device);
+  auto test = dfq::evaluate(forward, ctx_.data->test, ctx_.data->info, kEvalBatch, ctx_.device);
+  auto val_logits = logits_of(forward, ctx_.data->val, ctx_.data->info, kEvalBatch, ctx_.device);
   double val_top1 = accuracy_of(val_logits, ctx_.data->val.labels.to(ctx_.device)).top1;
   auto kl = kd_loss(val_logits, teacher_val_logits_, 1.0, 1.0, KDReduction::BatchMean).item<double>();
   auto mismatch = val_logits.argmax(1).ne(teacher_val_logits_.argmax(1)).to(torch::kFloat64).mean().item<double>();
