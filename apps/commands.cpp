@@ -17,6 +17,7 @@
 #include "core/util/interrupt.h"
 #include "methods/registry.h"
 #include "core/store/run_store.h"
+#include "core/util/atomic_file.h"
 #include "core/util/env.h"
 #include "core/util/error.h"
 #include "core/util/suite.h"
@@ -140,8 +141,7 @@ int cmd_report(const GlobalOptions& g, const ReportCommand& rc) {
   std::filesystem::create_directories(dir);
   auto write = [&](const std::string& name, const std::string& text) {
     const auto path = (std::filesystem::path(dir) / name).string();
-    std::ofstream(path + ".tmp") << text;
-    std::filesystem::rename(path + ".tmp", path);
+    write_atomically(path, [&](const std::string& tmp) { std::ofstream(tmp) << text; });
     return path;
   };
   const auto md = render_markdown(report);

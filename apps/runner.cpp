@@ -93,7 +93,6 @@ void log_deployment_metrics(RunContext& ctx, RunLogger& log) {
   log.metric("packed_file_bytes", static_cast<double>(save_packed(*ctx.student, tmp)));
   std::filesystem::remove(tmp);
   const auto& info = ctx.data->info;
-  ctx.teacher->eval();
   ctx.student->eval();
   set_calibration(*ctx.student, false);
   for (int64_t batch : {1, 64}) {
@@ -124,6 +123,9 @@ CellResult run_cell(RunStore& store, const CellRequest& req) {
   auto data = load_dataset(req.key.dataset, req.data_root);
   TeacherManifest manifest;
   Net teacher = load_teacher(req.key.dataset, req.key.model, req.zoo.empty() ? default_zoo_dir() : req.zoo, &manifest);
+  // RunContext's contract: the teacher is frozen and in eval mode, for every method.
+  teacher->eval();
+  for (auto& p : teacher->parameters()) p.set_requires_grad(false);
   if (manifest.num_classes != info.classes || manifest.in_channels != info.channels ||
       manifest.image_size != info.size)
     throw InvalidInputError(fmt::format("the {} teacher expects {}x{}x{} inputs and {} classes, but {} has {}x{}x{} "

@@ -234,7 +234,6 @@ SweepSummary run_sweep(const SweepOptions& o) {
       sum.failures.push_back(fmt::format("{} (exit {}; log {})", cell_name(cell.key), code, log));
     }
     progress.update(sum.done + sum.failed + sum.interrupted, status_line());
-    if (stopping && next >= todo.size() && running.empty()) break;
     if (stopping && running.empty()) break;
   }
   sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

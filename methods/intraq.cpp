@@ -37,8 +37,6 @@ const std::vector<std::string> kSynthKeys = {"groups",       "batches_per_group"
 ImageSet synthesise(RunContext& ctx) {
   const Config& c = ctx.config;
   const auto& info = ctx.data->info;
-  for (auto& p : ctx.teacher->parameters()) p.set_requires_grad(false);
-  ctx.teacher->eval();
   BNStatsLoss bns(*ctx.teacher, BNSVariant::Batch);
   const int64_t groups = c.integer("groups"), per_group = c.integer("batches_per_group"),
                 b = c.integer("synth_batch_size");

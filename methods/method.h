@@ -38,7 +38,7 @@ class MemoryLogger : public RunLogger {
 };
 
 struct RunContext {
-  Net teacher;                 // full precision, eval mode, frozen
+  Net teacher;                 // full precision, eval mode, frozen (run_cell sees to it)
   const DataSplits* data = nullptr;
   Config config;               // the method's resolved configuration
   QuantConfig quant;           // bits and range tracker for the student

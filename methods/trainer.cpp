@@ -225,8 +225,6 @@ void run_trainer(RunContext& ctx, TrainerHooks& hooks) {
   const auto& info = ctx.data->info;
 
   Net student = ctx.make_student();
-  ctx.teacher->eval();
-  for (auto& p : ctx.teacher->parameters()) p.set_requires_grad(false);
 
   Generator gen;
   std::unique_ptr<torch::optim::Adam> opt_g;

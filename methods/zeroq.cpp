@@ -26,8 +26,6 @@ const std::vector<std::string> kDistillKeys = {"distill_batches", "distill_batch
 ImageSet distill(RunContext& ctx) {
   const Config& c = ctx.config;
   const auto& info = ctx.data->info;
-  for (auto& p : ctx.teacher->parameters()) p.set_requires_grad(false);
-  ctx.teacher->eval();
   BNStatsLoss bns(*ctx.teacher, BNSVariant::PerSample);
   const int64_t batches = c.integer("distill_batches"), b = c.integer("distill_batch_size");
   SynthesisOptions o{c.integer("distill_iters"), c.num("distill_lr"), c.integer("distill_patience"),

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <set>
 
+#include "core/util/atomic_file.h"
 #include "core/util/error.h"
 
 namespace dfq {
@@ -44,9 +45,7 @@ Reference load_reference(const std::string& path) {
 }
 
 void write_reference(const std::string& path, const Reference& ref) {
-  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
-  const auto tmp = path + ".tmp";
-  {
+  write_atomically(path, [&](const std::string& tmp) {
     std::ofstream out(tmp);
     out << "# Expected final-epoch test top-1 of the `" << ref.suite << "` suite, checked by\n"
         << "# `dfq check --suite " << ref.suite << "` (make gate for the ci suite).\n"
@@ -59,8 +58,7 @@ void write_reference(const std::string& path, const Reference& ref) {
       if (c.atol >= 0) out << fmt::format(", atol: {}", c.atol);
       out << "}\n";
     }
-  }
-  std::filesystem::rename(tmp, path);
+  });
 }
 
 namespace {

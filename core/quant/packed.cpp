@@ -1,7 +1,6 @@
 #include "core/quant/packed.h"
 
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <cstring>
@@ -9,6 +8,7 @@
 #include <fstream>
 
 #include "core/quant/layers.h"
+#include "core/util/atomic_file.h"
 #include "core/util/error.h"
 
 namespace dfq {
@@ -138,8 +138,7 @@ WeightBytes weight_bytes(torch::nn::Module& model) {
 int64_t save_packed(torch::nn::Module& model, const std::string& path) {
   torch::NoGradGuard ng;
   auto quantized = quantized_weights(model);
-  const auto tmp = fmt::format("{}.tmp.{}", path, ::getpid());
-  {
+  write_atomically(path, [&](const std::string& tmp) {
     std::ofstream o(tmp, std::ios::binary);
     if (!o) throw Error(fmt::format("cannot write {}", tmp));
     o.write(kMagic, 8);
@@ -168,8 +167,7 @@ int64_t save_packed(torch::nn::Module& model, const std::string& path) {
       put_floats(o, b.value().to(torch::kFloat32));
     }
     if (!o) throw Error(fmt::format("writing {} failed", tmp));
-  }
-  std::filesystem::rename(tmp, path);
+  });
   return static_cast<int64_t>(std::filesystem::file_size(path));
 }
 

@@ -1,10 +1,10 @@
 #include "core/store/image_cache.h"
 
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <filesystem>
 
+#include "core/util/atomic_file.h"
 #include "core/util/error.h"
 
 namespace dfq {
@@ -34,11 +34,9 @@ bool ImageCache::load(const std::string& key, ImageSet& out) const {
 
 void ImageCache::save(const std::string& key, const ImageSet& set) const {
   if (!enabled()) return;
-  fs::create_directories(dir_);
-  const auto p = path(key);
-  const auto tmp = fmt::format("{}.tmp.{}", p, ::getpid());
-  torch::save(std::vector<torch::Tensor>{set.images.cpu(), set.labels.cpu()}, tmp);
-  fs::rename(tmp, p);
+  write_atomically(path(key), [&](const std::string& tmp) {
+    torch::save(std::vector<torch::Tensor>{set.images.cpu(), set.labels.cpu()}, tmp);
+  });
 }
 
 }  // namespace dfq
