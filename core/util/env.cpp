@@ -1,5 +1,7 @@
 #include "core/util/env.h"
 
+#include <malloc.h>
+
 #include <torch/torch.h>
 #include <torch/version.h>
 #include <unistd.h>
@@ -9,6 +11,12 @@
 #include <cstdlib>
 
 namespace dfq {
+
+void configure_allocator() {
+  mallopt(M_MMAP_MAX, 0);
+  mallopt(M_TRIM_THRESHOLD, -1);
+}
+
 namespace {
 
 std::string run_command(const std::string& cmd) {

@@ -1,5 +1,7 @@
 #include "core/util/rng.h"
 
+#include "core/util/env.h"
+
 #include <torch/torch.h>
 
 #include <cstdlib>
@@ -36,6 +38,7 @@ std::vector<int64_t> permutation(int64_t n, uint64_t seed) {
 void seed_everything(uint64_t seed) { torch::manual_seed(seed); }
 
 int configure_threads(int n) {
+  configure_allocator();
   if (n <= 0) n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   torch::set_num_threads(n);
   // OpenBLAS reads this at first use; keep workers from oversubscribing the cores.

@@ -23,7 +23,8 @@ std::vector<int64_t> permutation(int64_t n, uint64_t seed);
 // Seeds LibTorch's global generator; every random draw of a run flows from here.
 void seed_everything(uint64_t seed);
 
-// Threads for LibTorch (intra-op) and OpenBLAS; n <= 0 means all cores.
+// Threads for LibTorch (intra-op) and OpenBLAS; n <= 0 means all cores. Also sets up the
+// allocator (configure_allocator in env.h).
 int configure_threads(int n);
 
 }  // namespace dfq
