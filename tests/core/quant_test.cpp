@@ -151,3 +151,31 @@ TEST(QuantizeModel, WalksTheTreeAndFreezesRangesAfterCalibration) {
 
 }  // namespace
 }  // namespace dfq
+
+namespace dfq {
+namespace {
+
+// The fused CPU kernel (contiguous float32, per-tensor or per-channel range) and the tensor
+// formula (taken for a non-contiguous input) agree bit for bit, ties and clamping included.
+TEST(FakeQuant, FusedKernelEqualsTensorFormulaBitForBit) {
+  torch::manual_seed(8);
+  for (int bits : {2, 3, 4, 6, 8}) {
+    auto base = torch::randn({64, 48}) * 3.0;
+    // Exact ties: values on half-steps of the [-1, 2] grid.
+    base.slice(0, 0, 4).copy_(torch::arange(-1.0, 2.0, 3.0 / 192.0).view({4, 48}));
+    auto strided = base.t().contiguous().t();  // same values, not contiguous: tensor path
+    ASSERT_FALSE(strided.is_contiguous());
+    auto lo = torch::tensor(-1.0f), hi = torch::tensor(2.0f);
+    EXPECT_TRUE(torch::equal(fake_quant_forward(base, lo, hi, bits), fake_quant_forward(strided, lo, hi, bits)))
+        << bits;
+    auto [clo, chi] = torch::aminmax(base, 1);
+    clo = clo.view({64, 1}).contiguous();
+    chi = chi.view({64, 1}).contiguous();
+    chi[5] = clo[5];  // a constant channel passes through
+    EXPECT_TRUE(torch::equal(fake_quant_forward(base, clo, chi, bits), fake_quant_forward(strided, clo, chi, bits)))
+        << bits;
+  }
+}
+
+}  // namespace
+}  // namespace dfq
