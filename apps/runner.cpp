@@ -7,7 +7,9 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "core/eval/accuracy.h"
 #include "core/eval/latency.h"
+#include "core/quant/int8.h"
 #include "core/quant/fake_quant.h"
 #include "core/quant/packed.h"
 #include "core/quant/quantize.h"
@@ -81,8 +83,10 @@ Prepared prepare(const CellRequest& req) {
 }
 
 // What quantization buys: weight bytes (fp32 and packed at the student's bit-width), the
-// packed file's size, peak RSS, and latency (median, p95) of the float teacher and the
-// fake-quantized student at batch 1 and 64.
+// packed file's size, peak RSS, and latency (median, p95) of the float teacher, the
+// fake-quantized student and the student exported to int8 kernels, at batch 1 and 64;
+// the int8 model's test top-1 (int8_top1) and how many of its quantization points are on
+// the student's grid (int8_exact_points of int8_points).
 void log_deployment_metrics(RunContext& ctx, RunLogger& log) {
   if (!ctx.student) return;
   torch::NoGradGuard ng;
@@ -95,10 +99,30 @@ void log_deployment_metrics(RunContext& ctx, RunLogger& log) {
   const auto& info = ctx.data->info;
   ctx.student->eval();
   set_calibration(*ctx.student, false);
+  std::unique_ptr<Int8Model> int8;
+  if (ctx.device.is_cpu()) {  // nullptr from to_int8: no lowering for this architecture
+    Int8Options io;
+    std::tie(io.input_lo, io.input_hi) = normalized_range(info);
+    try {
+      int8 = ctx.student->to_int8(io);
+    } catch (const InvalidInputError&) {
+      // A float activation (a-bits 32) has no range to export: no int8 figures.
+    }
+    if (int8) {
+      auto acc = evaluate([&](const torch::Tensor& x) { return int8->forward(x); }, ctx.data->test, info);
+      log.metric("int8_top1", acc.top1);
+      log.metric("int8_points", int8->total_points());
+      log.metric("int8_exact_points", int8->exact_points());
+      log.metric("int8_reduce_range", io.reduce_range ? 1 : 0);
+    }
+  }
   for (int64_t batch : {1, 64}) {
     auto x = torch::randn({batch, info.channels, info.size, info.size}, torch::TensorOptions().device(ctx.device));
-    for (auto [name, net] : {std::pair<const char*, Net>{"fp32", ctx.teacher}, {"fakequant", ctx.student}}) {
-      auto l = measure_latency([&] { net->forward(x); });
+    std::vector<std::pair<const char*, std::function<void()>>> backends = {
+        {"fp32", [&] { ctx.teacher->forward(x); }}, {"fakequant", [&] { ctx.student->forward(x); }}};
+    if (int8) backends.emplace_back("int8", [&] { int8->forward(x); });
+    for (const auto& [name, call] : backends) {
+      auto l = measure_latency(call);
       log.metric(fmt::format("latency_ms_p50_{}_b{}", name, batch), l.p50_ms);
       log.metric(fmt::format("latency_ms_p95_{}_b{}", name, batch), l.p95_ms);
     }

@@ -1,13 +1,16 @@
 // Google Benchmark micro-benchmarks (`make bench`, JSON in results/bench/): the quantizer,
 // the BNS taps, the generator, one full iteration of gdfq and adasg against the same
-// passes on float modules, and the packed weight format.
+// passes on float modules, the packed weight format, int8 against float convolution and
+// the three inference backends of a trained ResNet-20.
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
 
 #include "core/gen/generator.h"
 #include "core/losses/bns.h"
 #include "core/losses/losses.h"
+#include "core/data/dataset.h"
 #include "core/quant/fake_quant.h"
+#include "core/quant/int8.h"
 #include "core/quant/packed.h"
 #include "core/quant/quantize.h"
 #include "core/util/rng.h"
@@ -173,6 +176,52 @@ void BM_EvaluateStudent(benchmark::State& state) {
 BENCHMARK(BM_EvaluateStudent)->ArgsProduct({{64, 128, 500}, {0, 1}})->ArgNames({"batch", "quantized"})
     ->Unit(benchmark::kMillisecond);
 
+// 3x3 convolution + ReLU at batch 64: float (int8 = 0) against ONEDNN int8 (int8 = 1),
+// 16 channels at 28x28 and 64 channels at 7x7 (ResNet-20's first and last stages).
+void BM_Conv3x3Relu(benchmark::State& state) {
+  torch::NoGradGuard ng;
+  const int64_t c = state.range(0), hw = c == 16 ? 28 : 7;
+  QConv2dImpl conv(torch::nn::Conv2dOptions(c, c, 3).padding(1).bias(false));
+  auto x = torch::rand({64, c, hw, hw});
+  if (state.range(1)) {
+    QParams out = range_qparams(0.0, 4.0, 7);
+    Int8Conv iconv(conv, nullptr, true, out);
+    auto qx = quantize_input(x, range_qparams(0.0, 1.0, 7));
+    for (auto _ : state) benchmark::DoNotOptimize(iconv(qx));
+  } else {
+    for (auto _ : state) benchmark::DoNotOptimize(torch::relu(conv.forward(x)));
+  }
+  state.SetItemsProcessed(state.iterations() * 64);
+}
+BENCHMARK(BM_Conv3x3Relu)->ArgsProduct({{16, 64}, {0, 1}})->ArgNames({"channels", "int8"})
+    ->Unit(benchmark::kMillisecond);
+
+// The committed Fashion-MNIST ResNet-20 teacher (run from the repository root), as float
+// (backend 0), fake-quantized W8A8 (1) and exported to int8 (2); ranges calibrated on 256
+// random images. One forward at the given batch.
+void BM_ResNet20Backend(benchmark::State& state) {
+  torch::NoGradGuard ng;
+  Net net = load_teacher("fashion-mnist", "resnet20", default_zoo_dir());
+  net->eval();
+  const int64_t backend = state.range(1);
+  std::unique_ptr<Int8Model> int8;
+  if (backend > 0) {
+    QuantConfig qc;
+    qc.w_bits = qc.a_bits = 8;
+    qc.tracker = RangeTrackerKind::MinMax;
+    quantize_model(*net, qc);
+    net->forward(torch::randn({256, 1, 28, 28}));
+    set_calibration(*net, false);
+    Int8Options o;
+    std::tie(o.input_lo, o.input_hi) = normalized_range(dataset_info("fashion-mnist"));
+    if (backend == 2) int8 = net->to_int8(o);
+  }
+  auto x = torch::randn({state.range(0), 1, 28, 28}).clamp(-0.8, 2.0);
+  for (auto _ : state) benchmark::DoNotOptimize(int8 ? int8->forward(x) : net->forward(x));
+  state.SetItemsProcessed(state.iterations() * x.size(0));
+}
+BENCHMARK(BM_ResNet20Backend)->ArgsProduct({{1, 64}, {0, 1, 2}})->ArgNames({"batch", "backend"})
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace dfq

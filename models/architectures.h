@@ -14,6 +14,7 @@ class CifarResNetImpl : public NetImpl {
   CifarResNetImpl(const ModelSpec& spec, int depth);
   torch::Tensor features(const torch::Tensor& x) override;
   torch::Tensor head(const torch::Tensor& f) override;
+  std::unique_ptr<Int8Model> to_int8(const Int8Options& options) override;
 
  private:
   QConv2d conv1{nullptr};
@@ -29,6 +30,7 @@ class ImageNetResNetImpl : public NetImpl {
   ImageNetResNetImpl(const ModelSpec& spec, int depth);
   torch::Tensor features(const torch::Tensor& x) override;
   torch::Tensor head(const torch::Tensor& f) override;
+  std::unique_ptr<Int8Model> to_int8(const Int8Options& options) override;
 
  private:
   QConv2d conv1{nullptr};
@@ -57,6 +59,7 @@ class LeNet5Impl : public NetImpl {
   explicit LeNet5Impl(const ModelSpec& spec);
   torch::Tensor features(const torch::Tensor& x) override;
   torch::Tensor head(const torch::Tensor& f) override;
+  std::unique_ptr<Int8Model> to_int8(const Int8Options& options) override;
 
  private:
   QConv2d conv1{nullptr}, conv2{nullptr};

@@ -29,4 +29,21 @@ torch::Tensor LeNet5Impl::features(const torch::Tensor& x) {
 
 torch::Tensor LeNet5Impl::head(const torch::Tensor& f) { return fc3(f); }
 
+std::unique_ptr<Int8Model> LeNet5Impl::to_int8(const Int8Options& o) {
+  Int8PointCounter count;
+  Int8Conv c1(*conv1, bn1.get(), true, count(act_qparams(*act1, o)));
+  const bool risky = o.reduce_range && c1.weight_codes.abs().max().item<int64_t>() > 64;
+  const QParams in = count(range_qparams(o.input_lo, o.input_hi, risky ? 7 : 8));
+  Int8Conv c2(*conv2, bn2.get(), true, count(act_qparams(*act2, o)));
+  Int8Linear f1(*fc1, true, count(act_qparams(*act3, o)));
+  Int8Linear f2(*fc2, true, count(act_qparams(*act4, o)));
+  FloatHead head(*fc3);
+  auto program = [=](const torch::Tensor& x) {
+    auto y = int8_max_pool(c1(quantize_input(x, in)), 2, 2, 0);
+    y = int8_max_pool(c2(y), 2, 2, 0);
+    return head(f2(f1(y.flatten(1))));
+  };
+  return std::make_unique<Int8Model>(program, count.exact, count.total);
+}
+
 }  // namespace dfq

@@ -2,6 +2,8 @@
 #pragma once
 #include <torch/torch.h>
 
+#include "core/quant/int8.h"
+
 #include <string>
 #include <vector>
 
@@ -23,6 +25,9 @@ class NetImpl : public torch::nn::Module {
   virtual torch::Tensor head(const torch::Tensor& f) = 0;
   torch::Tensor forward(const torch::Tensor& x) { return head(features(x)); }
   const ModelSpec& spec() const { return spec_; }
+  // The model as a real integer model (core/quant/int8.h), from its quantizers' current
+  // state; nullptr for an architecture without an integer lowering.
+  virtual std::unique_ptr<Int8Model> to_int8(const Int8Options& /*options*/) { return nullptr; }
 
  private:
   ModelSpec spec_;

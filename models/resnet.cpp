@@ -9,6 +9,7 @@ namespace dfq {
 namespace {
 
 namespace nn = torch::nn;
+using Block = std::function<torch::Tensor(const torch::Tensor&)>;
 
 QConv2d conv(int64_t in, int64_t out, int64_t k, int64_t stride = 1, int64_t groups = 1) {
   return QConv2d(nn::Conv2dOptions(in, out, k).stride(stride).padding(k / 2).groups(groups).bias(false));
@@ -46,6 +47,16 @@ class BasicUnitImpl : public nn::Module {
     y = bn2(conv2(y));
     return act2(y + identity);
   }
+  Block lower_int8(const Int8Options& o, Int8PointCounter& count) const {
+    Int8Conv c1(*conv1, bn1.get(), true, count(act_qparams(*act1, o)));
+    Int8Conv c2(*conv2, bn2.get(), false, count(bn_qparams(*bn2, o)));
+    Int8Conv down;
+    if (down_conv) down = Int8Conv(*down_conv, down_bn.get(), false, count(bn_qparams(*down_bn, o)));
+    const QParams out = count(act_qparams(*act2, o));
+    return [c1, c2, down, out](const torch::Tensor& x) {
+      return int8_add(c2(c1(x)), down ? down(x) : x, out, /*relu=*/true);
+    };
+  }
 
  private:
   QConv2d conv1{nullptr}, conv2{nullptr}, down_conv{nullptr};
@@ -80,6 +91,17 @@ class BottleneckUnitImpl : public nn::Module {
     y = bn3(conv3(y));
     return act3(y + identity);
   }
+  Block lower_int8(const Int8Options& o, Int8PointCounter& count) const {
+    Int8Conv c1(*conv1, bn1.get(), true, count(act_qparams(*act1, o)));
+    Int8Conv c2(*conv2, bn2.get(), true, count(act_qparams(*act2, o)));
+    Int8Conv c3(*conv3, bn3.get(), false, count(bn_qparams(*bn3, o)));
+    Int8Conv down;
+    if (down_conv) down = Int8Conv(*down_conv, down_bn.get(), false, count(bn_qparams(*down_bn, o)));
+    const QParams out = count(act_qparams(*act3, o));
+    return [c1, c2, c3, down, out](const torch::Tensor& x) {
+      return int8_add(c3(c2(c1(x))), down ? down(x) : x, out, /*relu=*/true);
+    };
+  }
 
  private:
   QConv2d conv1{nullptr}, conv2{nullptr}, conv3{nullptr}, down_conv{nullptr};
@@ -87,6 +109,46 @@ class BottleneckUnitImpl : public nn::Module {
   QAct act1{nullptr}, act2{nullptr}, act3{nullptr};
 };
 TORCH_MODULE(BottleneckUnit);
+
+// The units of a Sequential, lowered in order.
+std::vector<Block> lower_units(const nn::Sequential& seq, const Int8Options& o, Int8PointCounter& count) {
+  std::vector<Block> blocks;
+  for (const auto& child : seq->children()) {
+    if (auto b = std::dynamic_pointer_cast<BasicUnitImpl>(child)) {
+      blocks.push_back(b->lower_int8(o, count));
+    } else if (auto n = std::dynamic_pointer_cast<BottleneckUnitImpl>(child)) {
+      blocks.push_back(n->lower_int8(o, count));
+    } else {
+      throw Error("integer export: unexpected module in a ResNet stage");
+    }
+  }
+  return blocks;
+}
+
+// The input's grid: 8 bits, or 7 where the stem's weight codes could saturate ONEDNN's
+// u8 x s8 pair sums (2 * 255 * |w| > 32767) on a CPU without VNNI.
+QParams input_qparams(const Int8Conv& stem, const Int8Options& o) {
+  const bool risky = o.reduce_range && stem.weight_codes.abs().max().item<int64_t>() > 64;
+  return range_qparams(o.input_lo, o.input_hi, risky ? 7 : 8);
+}
+
+// stem -> [max pool] -> units -> mean pool -> float classifier.
+std::unique_ptr<Int8Model> lower_resnet(const QConv2dImpl& conv1, const TapBatchNorm2dImpl& bn1, const QActImpl& act1,
+                                        bool max_pool, const nn::Sequential& units, const QLinearImpl& fc,
+                                        const Int8Options& o) {
+  Int8PointCounter count;
+  Int8Conv stem(conv1, &bn1, true, count(act_qparams(act1, o)));
+  const QParams in = count(input_qparams(stem, o));
+  auto blocks = lower_units(units, o, count);
+  FloatHead head(fc);
+  auto program = [in, stem, max_pool, blocks, head](const torch::Tensor& x) {
+    auto y = stem(quantize_input(x, in));
+    if (max_pool) y = int8_max_pool(y, 3, 2, 1);
+    for (const auto& b : blocks) y = b(y);
+    return head(y.dequantize().mean({2, 3}));
+  };
+  return std::make_unique<Int8Model>(program, count.exact, count.total);
+}
 
 }  // namespace
 
@@ -117,6 +179,10 @@ torch::Tensor CifarResNetImpl::features(const torch::Tensor& x) {
 }
 
 torch::Tensor CifarResNetImpl::head(const torch::Tensor& f) { return fc(f); }
+
+std::unique_ptr<Int8Model> CifarResNetImpl::to_int8(const Int8Options& options) {
+  return lower_resnet(*conv1, *bn1, *act1, /*max_pool=*/false, stages, *fc, options);
+}
 
 ImageNetResNetImpl::ImageNetResNetImpl(const ModelSpec& spec, int depth) : NetImpl(spec) {
   std::vector<int> blocks;
@@ -160,5 +226,9 @@ torch::Tensor ImageNetResNetImpl::features(const torch::Tensor& x) {
 }
 
 torch::Tensor ImageNetResNetImpl::head(const torch::Tensor& f) { return fc(f); }
+
+std::unique_ptr<Int8Model> ImageNetResNetImpl::to_int8(const Int8Options& options) {
+  return lower_resnet(*conv1, *bn1, *act1, /*max_pool=*/true, layers, *fc, options);
+}
 
 }  // namespace dfq

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <cstdlib>
+#include <limits>
 
 #include "core/data/readers.h"
 #include "core/util/env.h"
@@ -157,6 +158,19 @@ torch::Tensor normalize_images(const torch::Tensor& u8, const DatasetInfo& info)
   auto mean = torch::tensor(info.mean, opts).view({1, -1, 1, 1});
   auto std = torch::tensor(info.std, opts).view({1, -1, 1, 1});
   return x.sub_(mean).div_(std);
+}
+
+}  // namespace dfq
+
+namespace dfq {
+
+std::pair<double, double> normalized_range(const DatasetInfo& info) {
+  double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+  for (size_t c = 0; c < info.mean.size(); ++c) {
+    lo = std::min(lo, (0.0 - info.mean[c]) / info.std[c]);
+    hi = std::max(hi, (1.0 - info.mean[c]) / info.std[c]);
+  }
+  return {lo, hi};
 }
 
 }  // namespace dfq

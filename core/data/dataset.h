@@ -60,4 +60,7 @@ DataLocation locate_dataset(const std::string& name, const std::string& root = "
 // normalised space) passes through unchanged.
 torch::Tensor normalize_images(const torch::Tensor& u8, const DatasetInfo& info);
 
+// The smallest and largest value a normalised pixel can take, over channels.
+std::pair<double, double> normalized_range(const DatasetInfo& info);
+
 }  // namespace dfq
