@@ -32,7 +32,7 @@ torch::Tensor BNStatsLoss::layer_term(const torch::Tensor& x, const torch::Tenso
   namespace F = torch::nn::functional;
   if (variant == BNSVariant::Batch) {
     auto mean = x.mean({0, 2, 3});
-    // Two-pass biased variance: 6.4x faster forward, 2x forward + backward, than x.var over
+    // Two-pass biased variance: 5.4x faster forward, 1.5x forward + backward, than x.var over
     // dims {0, 2, 3} of an NCHW tensor (BM_BNSLayerTerm).
     auto var = (x - mean.view({1, -1, 1, 1})).square().mean({0, 2, 3});
     return F::mse_loss(mean, rm) + F::mse_loss(var, rv);
