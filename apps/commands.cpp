@@ -101,6 +101,9 @@ int cmd_run(const GlobalOptions& g, CellRequest req) {
                "(optimistic)  teacher {}%  {} s\n",
                get("top1"), get("top5"), get("top1_val"), get("top1_val_selected"), get("top1_best_test"),
                get("fp_top1"), get("train_seconds"));
+    if (r.metrics.count("int8_top1"))
+      fmt::print("  int8 kernels: top-1 {}%  batch 64 {} ms (fp32 teacher {} ms, fake-quant {} ms)\n", get("int8_top1"),
+                 get("latency_ms_p50_int8_b64"), get("latency_ms_p50_fp32_b64"), get("latency_ms_p50_fakequant_b64"));
     return 0;
   } catch (const InterruptedError&) {
     std::cerr << "dfq: interrupted; the run is recorded as interrupted in " << g.store << "\n";
