@@ -32,8 +32,7 @@ torch::Tensor LeNet5Impl::head(const torch::Tensor& f) { return fc3(f); }
 std::unique_ptr<Int8Model> LeNet5Impl::to_int8(const Int8Options& o) {
   Int8PointCounter count;
   Int8Conv c1(*conv1, bn1.get(), true, count(act_qparams(*act1, o)));
-  const bool risky = o.reduce_range && c1.weight_codes.abs().max().item<int64_t>() > 64;
-  const QParams in = count(range_qparams(o.input_lo, o.input_hi, risky ? 7 : 8));
+  const QParams in = count(input_qparams(c1, o));
   Int8Conv c2(*conv2, bn2.get(), true, count(act_qparams(*act2, o)));
   Int8Linear f1(*fc1, true, count(act_qparams(*act3, o)));
   Int8Linear f2(*fc2, true, count(act_qparams(*act4, o)));

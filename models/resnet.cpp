@@ -125,13 +125,6 @@ std::vector<Block> lower_units(const nn::Sequential& seq, const Int8Options& o, 
   return blocks;
 }
 
-// The input's grid: 8 bits, or 7 where the stem's weight codes could saturate ONEDNN's
-// u8 x s8 pair sums (2 * 255 * |w| > 32767) on a CPU without VNNI.
-QParams input_qparams(const Int8Conv& stem, const Int8Options& o) {
-  const bool risky = o.reduce_range && stem.weight_codes.abs().max().item<int64_t>() > 64;
-  return range_qparams(o.input_lo, o.input_hi, risky ? 7 : 8);
-}
-
 // stem -> [max pool] -> units -> mean pool -> float classifier.
 std::unique_ptr<Int8Model> lower_resnet(const QConv2dImpl& conv1, const TapBatchNorm2dImpl& bn1, const QActImpl& act1,
                                         bool max_pool, const nn::Sequential& units, const QLinearImpl& fc,

@@ -167,6 +167,11 @@ torch::Tensor Int8Conv::operator()(const torch::Tensor& qx) const {
   return apply_clamp(std::move(y), out_);
 }
 
+QParams input_qparams(const Int8Conv& stem, const Int8Options& o) {
+  const bool risky = o.reduce_range && stem.weight_codes.abs().max().item<int64_t>() > 64;
+  return range_qparams(o.input_lo, o.input_hi, risky ? 7 : 8);
+}
+
 Int8Linear::Int8Linear(const QLinearImpl& fc, bool relu, QParams out) : relu_(relu), out_(out) {
   use_onednn();
   torch::NoGradGuard ng;

@@ -75,6 +75,11 @@ class Int8Conv {
   QParams out_;
 };
 
+// The input image's grid (options' input range) for a model whose first layer is `stem`:
+// 8 bits, or 7 where the stem's weight codes could saturate ONEDNN's u8 x s8 pair sums
+// (2 * 255 * |w| > 32767) on a CPU without VNNI.
+QParams input_qparams(const Int8Conv& stem, const Int8Options& options);
+
 // A linear layer (with its input already quantized), optionally followed by ReLU.
 class Int8Linear {
  public:
