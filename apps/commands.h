@@ -1,9 +1,12 @@
-// Subcommands of `dfq`; each registers itself on the CLI11 app.
+// The subcommands of `dfq`, one source file each (apps/cmd_*.cpp). Each adds itself to the
+// CLI11 app with its own options; its callback runs the command and sets the exit code.
+// Errors are exceptions, turned into one line on stderr and an exit code by main (dfq.cpp).
 #pragma once
 #include <CLI/CLI.hpp>
 
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace dfq {
 
@@ -15,10 +18,37 @@ struct GlobalOptions {
   std::string command_line;
 };
 
-void register_commands(CLI::App& app, GlobalOptions& global);
+// What the subcommands share: the global options, and the exit code the one that runs sets.
+struct Cli {
+  GlobalOptions global;
+  int exit_code = 0;
+  // Applies the global options (threads, progress lines), then runs `body`; its return
+  // value is the exit code.
+  void run(const std::function<int()>& body);
+};
 
-// Applies global options, runs `body`, turns exceptions into one line on stderr.
-// Returns the process exit code.
-int guarded(const GlobalOptions& global, const std::function<int()>& body);
+void add_data_command(CLI::App& app, Cli& cli);
+void add_teacher_command(CLI::App& app, Cli& cli);
+void add_list_command(CLI::App& app, Cli& cli);
+void add_run_command(CLI::App& app, Cli& cli);
+void add_runs_command(CLI::App& app, Cli& cli);
+void add_sweep_commands(CLI::App& app, Cli& cli);  // sweep and compare
+void add_report_command(CLI::App& app, Cli& cli);
+void add_check_command(CLI::App& app, Cli& cli);
+
+// `dfq report`'s options, shared with `dfq compare`.
+struct ReportCommand {
+  std::string suite, metric = "top1", baseline = "gdfq", out, published;
+  std::vector<std::string> methods, bits;
+  bool print = true;
+};
+int render_report(const GlobalOptions& global, const ReportCommand& command);
+
+// Creates the folders above a file path (the store's).
+void ensure_parent_dir(const std::string& path);
+
+// The exit code of an exception escaping a command (1; 130 for an interrupt), after one
+// line on stderr.
+int report_error(const std::exception_ptr& error, const std::string& store);
 
 }  // namespace dfq

@@ -42,7 +42,7 @@ std::vector<CellRequest> expand_suite(const Suite& s, const SweepOptions& o) {
   // silently change nothing).
   for (const auto& [k, v] : s.set) {
     bool used = false;
-    for (const auto& m : s.methods) used |= find_method(m).defaults.contains(k);
+    for (const auto& m : s.methods) used |= find_method(m).has_setting(k);
     if (!used) throw InvalidInputError(fmt::format("{}: set key '{}' belongs to none of the suite's methods", s.path, k));
   }
   std::vector<CellRequest> cells;
@@ -70,7 +70,7 @@ std::vector<CellRequest> expand_suite(const Suite& s, const SweepOptions& o) {
         r.zoo = s.zoo;
         r.cache_dir = o.cache;
         for (const auto& [k, v] : s.set)
-          if (method.defaults.contains(k)) r.overrides.push_back(k + "=" + v);
+          if (method.has_setting(k)) r.overrides.push_back(k + "=" + v);
         if (s.method_set.count(m))
           for (const auto& [k, v] : s.method_set.at(m)) r.overrides.push_back(k + "=" + v);
         cells.push_back(r);
@@ -106,16 +106,10 @@ void check_inputs(const Suite& s) {
                                                        : s.needs));
 }
 
-std::vector<std::string> worker_argv(const CellRequest& r, const SweepOptions& o, int threads) {
-  std::vector<std::string> a = {o.executable, "--threads", std::to_string(threads), "--store", o.store, "--cache", o.cache,
-                                "run", "--suite", r.key.suite, "--method", r.key.method, "--model",
-                                r.key.model, "--dataset", r.key.dataset, "--wbits", std::to_string(r.key.w_bits),
-                                "--abits", std::to_string(r.key.a_bits), "--seed", std::to_string(r.key.seed)};
-  if (!r.preset.empty()) a.insert(a.end(), {"--preset", r.preset});
-  for (const auto& kv : r.overrides) a.insert(a.end(), {"--set", kv});
-  if (!r.data_root.empty()) a.insert(a.end(), {"--data-root", r.data_root});
-  if (!r.zoo.empty()) a.insert(a.end(), {"--zoo", r.zoo});
-  return a;
+// A worker runs exactly the cell the sweep resolved: `dfq run --config FILE`.
+std::vector<std::string> worker_argv(const std::string& cell_file, const SweepOptions& o, int threads) {
+  return {o.executable, "--threads", std::to_string(threads), "--store", o.store, "--cache", o.cache,
+          "run",        "--config",  cell_file};
 }
 
 pid_t spawn(const std::vector<std::string>& argv, const std::string& log_path) {
@@ -154,6 +148,83 @@ std::string last_log_line(const std::string& path) {
   return line;
 }
 
+// The cells not yet done with the same configuration, resolved (bad keys or values fail
+// here, before anything runs).
+std::vector<ResolvedCell> cells_to_run(const std::vector<CellRequest>& cells, const std::string& store_path,
+                                       SweepSummary& sum) {
+  RunStore store(store_path);  // also marks runs of dead processes interrupted
+  std::vector<ResolvedCell> todo;
+  for (const auto& c : cells) {
+    auto resolved = resolve_cell(c);
+    if (store.find_done(c.key, resolved.config.hash())) {
+      ++sum.skipped;
+      continue;
+    }
+    todo.push_back(std::move(resolved));
+  }
+  return todo;
+}
+
+// Worker processes, one per running cell: each gets the resolved cell as a file and its
+// own log; their exit codes are counted into the summary.
+class WorkerPool {
+ public:
+  WorkerPool(const SweepOptions& o, fs::path log_dir, int threads, SweepSummary& sum)
+      : o_(o), log_dir_(std::move(log_dir)), threads_(threads), sum_(sum) {}
+
+  size_t size() const { return running_.size(); }
+
+  void start(const ResolvedCell& c) {
+    const auto log = (log_dir_ / (cell_name(c.key) + ".log")).string();
+    const auto cell_file = (log_dir_ / (cell_name(c.key) + ".cell.json")).string();
+    write_resolved_cell(cell_file, c);
+    running_[spawn(worker_argv(cell_file, o_, threads_), log)] = {c.key, log};
+  }
+
+  void stop_all() {
+    for (const auto& [pid, cell] : running_) kill(pid, SIGTERM);  // workers record `interrupted`
+  }
+
+  // Counts a worker that ended, or waits 200 ms when none did.
+  void reap(bool stopping) {
+    int wstatus = 0;
+    const pid_t pid = waitpid(-1, &wstatus, WNOHANG);
+    if (pid <= 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      return;
+    }
+    auto it = running_.find(pid);
+    if (it == running_.end()) return;
+    const auto [key, log] = it->second;
+    running_.erase(it);
+    const int code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
+    if (code == 0) {
+      ++sum_.done;
+    } else if (stopping || code == 130) {
+      ++sum_.interrupted;
+    } else {
+      ++sum_.failed;
+      sum_.failures.push_back(fmt::format("{} (exit {}; log {})", cell_name(key), code, log));
+    }
+  }
+
+  std::string status() const {
+    std::string s = fmt::format("{} running, {} done, {} failed", running_.size(), sum_.done, sum_.failed);
+    for (const auto& [pid, cell] : running_) {
+      auto last = last_log_line(cell.second);
+      s += " | " + (last.empty() ? cell_name(cell.first) : last);
+    }
+    return s;
+  }
+
+ private:
+  const SweepOptions& o_;
+  fs::path log_dir_;
+  int threads_;
+  SweepSummary& sum_;
+  std::map<pid_t, std::pair<RunKey, std::string>> running_;
+};
+
 }  // namespace
 
 SweepSummary run_sweep(const SweepOptions& o) {
@@ -167,18 +238,7 @@ SweepSummary run_sweep(const SweepOptions& o) {
 
   SweepSummary sum;
   sum.total = static_cast<int>(cells.size());
-  std::vector<CellRequest> todo;
-  {
-    RunStore store(o.store);  // also marks runs of dead processes interrupted
-    for (const auto& c : cells) {
-      auto resolved = resolve_cell(c);  // bad keys or values fail here, before anything runs
-      if (store.find_done(c.key, resolved.config_hash)) {
-        ++sum.skipped;
-        continue;
-      }
-      todo.push_back(c);
-    }
-  }
+  const auto todo = cells_to_run(cells, o.store, sum);
   fmt::print(stderr, "sweep {}: {} cells, {} already done, {} to run with {} worker(s) x {} thread(s)\n", suite.name,
              sum.total, sum.skipped, todo.size(), o.jobs, threads);
   if (o.dry_run) {
@@ -191,53 +251,21 @@ SweepSummary run_sweep(const SweepOptions& o) {
   install_stop_handlers();
   const auto t0 = std::chrono::steady_clock::now();
   ProgressReporter progress("sweep " + suite.name, static_cast<int64_t>(todo.size()), "cells");
-  std::map<pid_t, std::pair<CellRequest, std::string>> running;
+  WorkerPool pool(o, log_dir, threads, sum);
   size_t next = 0;
   bool stopping = false;
-  auto status_line = [&] {
-    std::string s = fmt::format("{} running, {} done, {} failed", running.size(), sum.done, sum.failed);
-    for (const auto& [pid, cell] : running) {
-      auto last = last_log_line(cell.second);
-      s += " | " + (last.empty() ? cell_name(cell.first.key) : last);
-    }
-    return s;
-  };
-  while (next < todo.size() || !running.empty()) {
+  while (next < todo.size() || pool.size() > 0) {
     if (stop_requested() && !stopping) {
       stopping = true;
-      for (const auto& [pid, cell] : running) kill(pid, SIGTERM);  // workers record `interrupted`
+      pool.stop_all();
     }
-    while (!stopping && next < todo.size() && static_cast<int>(running.size()) < o.jobs) {
-      const auto& c = todo[next++];
-      const auto log = (log_dir / (cell_name(c.key) + ".log")).string();
-      running[spawn(worker_argv(c, o, threads), log)] = {c, log};
-    }
-    int wstatus = 0;
-    pid_t pid = waitpid(-1, &wstatus, WNOHANG);
-    if (pid <= 0) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
-      progress.update(sum.done + sum.failed + sum.interrupted, status_line());
-      if (stopping && running.empty()) break;
-      continue;
-    }
-    auto it = running.find(pid);
-    if (it == running.end()) continue;
-    const auto [cell, log] = it->second;
-    running.erase(it);
-    const int code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
-    if (code == 0) {
-      ++sum.done;
-    } else if (stopping || code == 130) {
-      ++sum.interrupted;
-    } else {
-      ++sum.failed;
-      sum.failures.push_back(fmt::format("{} (exit {}; log {})", cell_name(cell.key), code, log));
-    }
-    progress.update(sum.done + sum.failed + sum.interrupted, status_line());
-    if (stopping && running.empty()) break;
+    while (!stopping && next < todo.size() && static_cast<int>(pool.size()) < o.jobs) pool.start(todo[next++]);
+    pool.reap(stopping);
+    progress.update(sum.done + sum.failed + sum.interrupted, pool.status());
+    if (stopping && pool.size() == 0) break;
   }
   sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  progress.finish(status_line());
+  progress.finish(pool.status());
   fmt::print(stderr, "sweep {}: {} done, {} skipped (already done), {} failed, {} interrupted; wall time {}\n",
              suite.name, sum.done, sum.skipped, sum.failed, sum.interrupted, format_duration(sum.seconds));
   for (const auto& f : sum.failures) fmt::print(stderr, "  failed: {}\n", f);

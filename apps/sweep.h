@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "apps/runner.h"
-#include "core/util/suite.h"
+#include "core/config/suite.h"
 
 namespace dfq {
 

@@ -3,6 +3,7 @@
 // passes on float modules, the packed weight format, int8 against float convolution and
 // the three inference backends of a trained ResNet-20.
 #include <benchmark/benchmark.h>
+#include <fmt/format.h>
 #include <torch/torch.h>
 
 #include "core/gen/generator.h"
@@ -14,7 +15,8 @@
 #include "core/quant/packed.h"
 #include "core/quant/quantize.h"
 #include "core/util/rng.h"
-#include "methods/game.h"
+#include "apps/cell.h"
+#include "methods/train/trainer.h"
 #include "models/net.h"
 #include "models/zoo.h"
 
@@ -62,70 +64,52 @@ void BM_GeneratorForwardBackward(benchmark::State& state) {
 }
 BENCHMARK(BM_GeneratorForwardBackward)->Arg(16)->Arg(64)->Arg(200)->Unit(benchmark::kMillisecond);
 
-// One training iteration of the GDFQ family on ResNet-20 (1x28x28): G step (G forward,
-// P forward with BNS, Q forward for the game, backward into G) then Q step (Q forward and
-// backward). quantized = 0 runs the same passes with a float student and no BNS taps:
-// the floor the quantizer, taps and losses are measured against. P and Q start from the
+// One training iteration of a trained method on ResNet-20 (1x28x28), through the very
+// functions a run calls (methods/train: the method's image source, StudentStep,
+// train_iteration), with the method's own losses and default settings at batch `batch`.
+// bits 4 is the W4A4 student with its ranges calibrated once and then fixed (the state of
+// all but the first 1 % of a run); bits 32 is the same passes with a float student, the
+// floor the quantizer is measured against (BNS taps on in both). P and Q start from the
 // committed Fashion-MNIST teacher, as in a run (run from the repository root).
-void iteration(benchmark::State& state, bool game) {
-  seed_everything(0);
+void iteration(benchmark::State& state, const std::string& method) {
   const int64_t b = state.range(0);
-  const bool quantized = state.range(1) != 0;
-  Net p = load_teacher("fashion-mnist", "resnet20", default_zoo_dir());
-  p->eval();
-  for (auto& t : p->parameters()) t.set_requires_grad(false);
-  Net q = clone_model(p);
-  if (quantized) {
-    // Ranges calibrated once, then fixed: the state of all but the first 1 % of a run.
-    QuantConfig qc;
-    qc.tracker = RangeTrackerKind::Ema;
-    quantize_model(*q, qc);
+  const int bits = static_cast<int>(state.range(1));
+  CellRequest request;
+  request.key = {"bench", method, "resnet20", "fashion-mnist", bits, bits, 0};
+  request.overrides = {fmt::format("batch_size={}", b), "range_tracker=ema", "calib_epochs=0", "warmup_epochs=0"};
+  const ResolvedCell cell = resolve_cell(request);
+  DataSplits data;  // the shape of the data only: an iteration reads no image
+  data.info = dataset_info("fashion-mnist");
+  RunContext ctx;
+  ctx.teacher = load_teacher("fashion-mnist", "resnet20", default_zoo_dir());
+  ctx.teacher->eval();
+  for (auto& t : ctx.teacher->parameters()) t.set_requires_grad(false);
+  ctx.data = &data;
+  ctx.config = cell.config;
+  ctx.quant = cell.quant;
+  seed_everything(0);
+  const auto schedule = Schedule::block().read(ctx.config);
+  TrainerParts parts = cell.method->trainer_parts(ctx);
+  Net student = ctx.make_student();
+  {
     torch::NoGradGuard ng;
-    q->forward(torch::randn({b, 1, 28, 28}));
-    set_calibration(*q, false);
+    student->forward(torch::randn({b, 1, 28, 28}));  // ranges from one batch, then fixed
   }
-  q->eval();
-  for (auto& t : q->parameters()) t.set_requires_grad(true);
-  auto g = make_generator("gdfq", {10, 100, 28, 1, 0.8});
-  torch::optim::Adam opt_g(g->parameters(), torch::optim::AdamOptions(1e-3).betas({0.5, 0.999}));
-  torch::optim::SGD opt_q(q->parameters(), torch::optim::SGDOptions(1e-4).momentum(0.9).nesterov(true));
-  BNStatsLoss bns(*p);
-  bns.set_enabled(quantized);
-  GameParams params;
+  auto source = parts.make_source();
+  StudentStep q_step(student, schedule, parts.student_loss);
+  int64_t it = 0;
   for (auto _ : state) {
     StepTensors st;
-    st.y = torch::randint(0, 10, {b}, torch::kInt64);
-    st.targets = torch::one_hot(st.y, 10).to(torch::kFloat32);
-    st.x = g->forward(torch::randn({b, 100}), st.y);
-    bns.clear();
-    st.z_p = p->forward(st.x);
-    st.bns = quantized ? bns.loss() : torch::zeros({});
-    torch::Tensor lg;
-    if (game) {
-      st.z_q = q->forward(st.x);
-      lg = game_generator_terms(st, params).front().second;
-    } else {
-      lg = cross_entropy(st.z_p, st.y) + 0.1 * st.bns;
-    }
-    opt_g.zero_grad();
-    lg.backward();
-    opt_g.step();
-    st.x = st.x.detach();
-    st.z_p = st.z_p.detach();
-    st.z_q = q->forward(st.x);
-    auto lq = game ? game_student_terms(st, params).front().second
-                   : kd_loss(st.z_q, st.z_p, 20.0, 1.0, KDReduction::Mean) + cross_entropy(st.z_q, st.y);
-    opt_q.zero_grad();
-    lq.backward();
-    opt_q.step();
+    st.num_classes = data.info.classes;
+    benchmark::DoNotOptimize(train_iteration(*source, q_step, *student, schedule, 1, it++ % 10, st));
   }
   state.SetItemsProcessed(state.iterations() * b);
 }
-void BM_AdasgIteration(benchmark::State& state) { iteration(state, true); }
-void BM_GdfqIteration(benchmark::State& state) { iteration(state, false); }
-BENCHMARK(BM_AdasgIteration)->ArgsProduct({{16, 64}, {0, 1}})->ArgNames({"batch", "quantized"})
+void BM_AdasgIteration(benchmark::State& state) { iteration(state, "adasg"); }
+void BM_GdfqIteration(benchmark::State& state) { iteration(state, "gdfq"); }
+BENCHMARK(BM_AdasgIteration)->ArgsProduct({{16, 64}, {32, 4}})->ArgNames({"batch", "bits"})
     ->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_GdfqIteration)->ArgsProduct({{16, 64}, {0, 1}})->ArgNames({"batch", "quantized"})
+BENCHMARK(BM_GdfqIteration)->ArgsProduct({{16, 64}, {32, 4}})->ArgNames({"batch", "bits"})
     ->Unit(benchmark::kMillisecond);
 
 void BM_PackCodes(benchmark::State& state) {

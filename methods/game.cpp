@@ -7,8 +7,79 @@
 
 #include "core/losses/losses.h"
 #include "core/util/error.h"
+#include "methods/train/trained_method.h"
 
 namespace dfq {
+namespace {
+
+// h' of every generated sample of an epoch, summarised at its end.
+class EntropyStats {
+ public:
+  explicit EntropyStats(const GameParams& p) : p_(p) {}
+  void add(const torch::Tensor& h_prime) {
+    auto h = h_prime.to(torch::kFloat32).contiguous().cpu();
+    values_.insert(values_.end(), h.data_ptr<float>(), h.data_ptr<float>() + h.numel());
+  }
+  void summarise(Values& v) {
+    if (values_.empty()) return;
+    std::sort(values_.begin(), values_.end());
+    auto pct = [&](double q) { return values_[static_cast<size_t>(q * (values_.size() - 1) + 0.5)]; };
+    double mean = 0;
+    int64_t below = 0, above = 0;
+    for (float h : values_) {
+      mean += h;
+      below += h < p_.lambda_l;
+      above += h > p_.lambda_u;
+    }
+    const double n = static_cast<double>(values_.size());
+    v.emplace_back("h_mean", mean / n);
+    v.emplace_back("h_p10", pct(0.1));
+    v.emplace_back("h_p50", pct(0.5));
+    v.emplace_back("h_p90", pct(0.9));
+    v.emplace_back("h_below_lower", below / n);
+    v.emplace_back("h_above_upper", above / n);
+    values_.clear();
+  }
+
+ private:
+  GameParams p_;
+  std::vector<float> values_;
+};
+
+}  // namespace
+
+const ParamBlock<GameParams>& GameParams::block() {
+  static const auto block =
+      ParamBlock<GameParams>("game")
+          .number("lambda_l", &GameParams::lambda_l, Bounds::in(0, 1).or_auto(-1),
+                  "lower bound of the normalised disagreement entropy h' that G keeps samples above; -1 "
+                  "(adadfq): from the bits and model")
+          .number("lambda_u", &GameParams::lambda_u, Bounds::in(0, 1), "upper bound of h'")
+          .number("temperature", &GameParams::temperature, Bounds::positive(),
+                  "temperature T of Q's loss -T^2 mean H(softmax((z_p - z_q) / T))")
+          .choice("q_loss", &GameParams::q_loss, {{"code", QLossForm::Code}, {"paper", QLossForm::Paper}},
+                  "Q's objective: code (the official trainer's) or paper (mean 1 - H(p_ds) / log C)")
+          .flag("use_ds", &GameParams::use_ds, "ablation switch: the disagreement term L_ds in L_G")
+          .flag("use_as", &GameParams::use_as, "ablation switch: the agreement term L_as in L_G")
+          .flag("use_marginal", &GameParams::use_marginal, "ablation switch: the bound (marginal) term in L_G");
+  return block;
+}
+
+const ParamBlock<GameParams>& GameParams::adasg_weights() {
+  static const auto block =
+      ParamBlock<GameParams>("adasg weights")
+          .number("w_marginal", &GameParams::w_marginal, Bounds::at_least(0), "weight of the marginal term in L_G")
+          .number("w_ds", &GameParams::w_ds, Bounds::at_least(0), "weight of L_ds = CE(softmax(z_p - z_q), y)")
+          .number("w_as", &GameParams::w_as, Bounds::at_least(0), "weight of L_as = CE(softmax(z_p + z_q), y)")
+          .number("w_bns", &GameParams::w_bns, Bounds::at_least(0), "weight of the teacher's BNS loss in L_G");
+  return block;
+}
+
+void validate_game(const GameParams& p) {
+  if (!(p.lambda_l >= 0 && p.lambda_l < p.lambda_u && p.lambda_u <= 1))
+    throw InvalidInputError(fmt::format("bounds need 0 <= lambda_l < lambda_u <= 1, got lambda_l={} lambda_u={}",
+                                        p.lambda_l, p.lambda_u));
+}
 
 Terms game_generator_terms(const StepTensors& s, const GameParams& p, torch::Tensor* h_prime_out) {
   auto h_prime = normalized_disagreement_entropy(s.z_p, s.z_q);
@@ -36,67 +107,23 @@ Terms game_student_terms(const StepTensors& s, const GameParams& p) {
   return {{"loss", loss}, {"entropy", (h / log_c).mean()}};
 }
 
-GameParams game_params(const Config& c) {
-  GameParams p;
-  p.lambda_l = c.num("lambda_l");
-  p.lambda_u = c.num("lambda_u");
-  p.use_marginal = c.flag("use_marginal");
-  p.use_ds = c.flag("use_ds");
-  p.use_as = c.flag("use_as");
-  p.temperature = c.num("temperature");
-  p.q_loss = c.str("q_loss") == "paper" ? QLossForm::Paper : QLossForm::Code;
-  return p;
-}
-
-nlohmann::json game_defaults() {
-  return {{"lambda_u", 0.8}, {"temperature", 20.0}, {"q_loss", "code"},
-          {"use_ds", true},  {"use_as", true},      {"use_marginal", true}};
-}
-
-void validate_game_config(const Config& c) {
-  const double ll = c.num("lambda_l"), lu = c.num("lambda_u");
-  if (!(ll >= 0 && ll < lu && lu <= 1))
-    throw InvalidInputError(fmt::format("bounds need 0 <= lambda_l < lambda_u <= 1, got lambda_l={} lambda_u={}", ll, lu));
-  if (c.num("temperature") <= 0) throw InvalidInputError("temperature must be positive");
-  const auto q = c.str("q_loss");
-  if (q != "code" && q != "paper")
-    throw InvalidInputError(fmt::format("unknown q_loss '{}'; valid: code, paper", q));
-}
-
-void run_game(RunContext& ctx, const GameParams& params) {
-  std::vector<float> h_values;  // this epoch's h' of every generated sample
-  TrainerHooks hooks;
-  hooks.student_in_generator_step = true;
-  hooks.generator_loss = [&](const StepTensors& s) {
-    torch::Tensor h_prime;
-    Terms t = game_generator_terms(s, params, &h_prime);
-    auto h = h_prime.to(torch::kFloat32).contiguous().cpu();
-    h_values.insert(h_values.end(), h.data_ptr<float>(), h.data_ptr<float>() + h.numel());
-    return t;
+TrainerParts game_parts(RunContext& ctx, const GameParams& params) {
+  auto stats = std::make_shared<EntropyStats>(params);
+  TrainerParts parts;
+  parts.make_source = [&ctx, params, stats] {
+    GameHooks hooks;
+    hooks.student_in_generator_step = true;
+    hooks.generator_loss = [params, stats](const StepTensors& s) {
+      torch::Tensor h_prime;
+      Terms t = game_generator_terms(s, params, &h_prime);
+      stats->add(h_prime);
+      return t;
+    };
+    return generator_source(ctx, make_run_generator(ctx, GeneratorSettings::block().read(ctx.config)), hooks);
   };
-  hooks.student_loss = [&](const StepTensors& s) { return game_student_terms(s, params); };
-  hooks.epoch_end = [&](Values& v) {
-    if (h_values.empty()) return;
-    std::vector<float> sorted = h_values;
-    std::sort(sorted.begin(), sorted.end());
-    auto pct = [&](double q) { return sorted[static_cast<size_t>(q * (sorted.size() - 1) + 0.5)]; };
-    double mean = 0;
-    int64_t below = 0, above = 0;
-    for (float h : sorted) {
-      mean += h;
-      below += h < params.lambda_l;
-      above += h > params.lambda_u;
-    }
-    const double n = static_cast<double>(sorted.size());
-    v.emplace_back("h_mean", mean / n);
-    v.emplace_back("h_p10", pct(0.1));
-    v.emplace_back("h_p50", pct(0.5));
-    v.emplace_back("h_p90", pct(0.9));
-    v.emplace_back("h_below_lower", below / n);
-    v.emplace_back("h_above_upper", above / n);
-    h_values.clear();
-  };
-  run_trainer(ctx, hooks);
+  parts.student_loss = [params](const StepTensors& s) { return game_student_terms(s, params); };
+  parts.epoch_end = [stats](Values& v) { stats->summarise(v); };
+  return parts;
 }
 
 }  // namespace dfq

@@ -10,7 +10,8 @@
 //  L_Q (paper) = mean(1 - H(p_ds) / log C)                   (the paper's E[1 - H'(p_ds)])
 // Ablations switch off L_ds, L_as or the marginal (bound) term.
 #pragma once
-#include "methods/trainer.h"
+#include "methods/method.h"
+#include "methods/train/step.h"
 
 namespace dfq {
 
@@ -22,7 +23,15 @@ struct GameParams {
   bool use_marginal = true, use_ds = true, use_as = true;
   double temperature = 20.0;
   QLossForm q_loss = QLossForm::Code;
+
+  // The settings both methods have: bounds, temperature, Q's loss form, ablation switches.
+  static const ParamBlock<GameParams>& block();
+  // AdaSG's term weights, as its keys name them (AdaDFQ names its own: adadfq.cpp).
+  static const ParamBlock<GameParams>& adasg_weights();
 };
+
+// Bounds in order (0 <= lambda_l < lambda_u <= 1); lambda_l must already be resolved.
+void validate_game(const GameParams& p);
 
 // L_G and its terms: {"loss", "marginal", "l_ds", "l_as", "bns"}; h' (detached) to
 // `h_prime_out` if given, for the per-epoch statistics.
@@ -30,17 +39,9 @@ Terms game_generator_terms(const StepTensors& s, const GameParams& p, torch::Ten
 // L_Q and the mean normalised disagreement entropy: {"loss", "entropy"}.
 Terms game_student_terms(const StepTensors& s, const GameParams& p);
 
-// Reads the keys both methods share (bounds, switches, temperature, q_loss); the
-// methods set the term weights.
-GameParams game_params(const Config& c);
-
-// Keys shared by both methods (bounds, temperature, q_loss, ablation switches).
-nlohmann::json game_defaults();
-// Validates the shared keys; lambda_l must already be resolved.
-void validate_game_config(const Config& c);
-
-// Runs the trainer with the game's losses, and logs per epoch: the mean and the 10/50/90
-// percentiles of h', the fractions of samples below lambda_l and above lambda_u.
-void run_game(RunContext& ctx, const GameParams& params);
+// The trainer parts of the game: the generator source with L_G, Q's L_Q, and per epoch
+// the mean and the 10/50/90 percentiles of h', the fractions of samples below lambda_l
+// and above lambda_u.
+TrainerParts game_parts(RunContext& ctx, const GameParams& params);
 
 }  // namespace dfq

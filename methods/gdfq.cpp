@@ -2,27 +2,32 @@
 //  L_G = CE(softmax(P(G(z, y))), y) + bns_weight * BNS
 //  L_Q = KD(kd_reduction, kd_alpha, kd_temperature) + CE(Q(x), y)
 // CIFAR batch 200 (ImageNet 16), warm-up 4 epochs (ImageNet 50), both as config keys.
-#include "core/losses/losses.h"
 #include "methods/registry.h"
-#include "methods/trainer.h"
+#include "methods/train/student_loss.h"
+#include "methods/train/trained_method.h"
 
 namespace dfq {
 
 MethodDescriptor gdfq_method() {
-  MethodDescriptor d = trainer_descriptor("gdfq", "Generative Low-bitwidth Data Free Quantization (Xu et al., ECCV)", 2020);
-  d.defaults.update({{"batch_size", 200}, {"bns_weight", 0.1}, {"kd_temperature", 20.0}, {"kd_alpha", 1.0},
-                     {"kd_reduction", "mean"}, {"ce_weight", 1.0}});
-  d.run = [](RunContext& ctx) {
-    const Config& c = ctx.config;
-    TrainerHooks hooks;
-    hooks.generator_loss = [&c](const StepTensors& s) -> Terms {
-      auto ce = cross_entropy(s.z_p, s.y);
-      auto total = ce + c.num("bns_weight") * s.bns;
-      return {{"loss", total}, {"ce", ce}, {"bns", s.bns}};
+  MethodDescriptor d = trained_method("gdfq", "Generative Low-bitwidth Data Free Quantization (Xu et al., ECCV)", 2020);
+  Schedule schedule;
+  schedule.batch_size = 200;
+  d.params = join({Schedule::block().schema(schedule), GeneratorSettings::block().schema({}),
+                   quant_block().schema({}), BnsWeight::block().schema({}), KdSettings::block().schema({})});
+  set_trainer_parts(d, [](RunContext& ctx) {
+    const double bns_weight = BnsWeight::block().read(ctx.config).weight;
+    TrainerParts parts;
+    parts.make_source = [&ctx, bns_weight] {
+      GameHooks hooks;
+      hooks.generator_loss = [bns_weight](const StepTensors& s) -> Terms {
+        auto ce = cross_entropy(s.z_p, s.y);
+        return {{"loss", ce + bns_weight * s.bns}, {"ce", ce}, {"bns", s.bns}};
+      };
+      return generator_source(ctx, make_run_generator(ctx, GeneratorSettings::block().read(ctx.config)), hooks);
     };
-    hooks.student_loss = kd_ce_student_loss(c);
-    run_trainer(ctx, hooks);
-  };
+    parts.student_loss = kd_ce_student_loss(KdSettings::block().read(ctx.config));
+    return parts;
+  });
   return d;
 }
 

@@ -13,7 +13,7 @@
 // Stage 2: KD(batchmean, alpha 20, T 20) + CE fine-tuning on the stored images with random
 // resized crop (0.5..1) and flip, batch 256, lr 1e-4, steps at 20/40/60 of 151 epochs, one
 // pass over the images per epoch (`iters_per_epoch: -1`). The code calibrates and warms up
-// for 4 epochs = 80 iterations; the official tracker needs ~200 updates (METHODS.md quirk),
+// for 4 epochs = 80 iterations; the official tracker needs ~200 updates (docs/methods.md),
 // so the auto rule (calib/warmup -1) extends both to 200 iterations (10 epochs).
 #include <fmt/format.h>
 
@@ -24,26 +24,66 @@
 #include "core/util/error.h"
 #include "core/util/progress.h"
 #include "methods/registry.h"
-#include "methods/trainer.h"
+#include "methods/train/fixed_set.h"
+#include "methods/train/student_loss.h"
+#include "methods/train/trained_method.h"
+#include "methods/train/trainer.h"
 
 namespace dfq {
 namespace {
 
-const std::vector<std::string> kSynthKeys = {"groups",       "batches_per_group", "synth_batch_size", "synth_iters",
-                                             "synth_lr",     "synth_patience",    "synth_min_lr",     "lor_prob",
-                                             "lor_scale_min", "sil_tau",          "mdc_lower",        "mdc_upper",
-                                             "w_bns",        "w_sil",             "w_mdc"};
+// Stage 1: the synthesis of the image set.
+struct Synthesis {
+  int64_t groups = 4, batches_per_group = 5, batch_size = 256, iters = 1000;
+  double lr = 0.5;
+  int64_t patience = 50;
+  double min_lr = 1e-4, lor_prob = 0.5, lor_scale_min = 0.5, sil_tau = 0.95, mdc_lower = 0.05, mdc_upper = 0.8;
+  double w_bns = 1.0, w_sil = 1.0, w_mdc = 1.0;
+  static const ParamBlock<Synthesis>& block() {
+    static const auto block =
+        ParamBlock<Synthesis>("synthesis")
+            .integer("groups", &Synthesis::groups, Bounds::at_least(1), "groups of batches (class centres of earlier groups steer later ones)")
+            .integer("batches_per_group", &Synthesis::batches_per_group, Bounds::at_least(1), "batches per group")
+            .integer("synth_batch_size", &Synthesis::batch_size, Bounds::at_least(1), "images per batch")
+            .integer("synth_iters", &Synthesis::iters, Bounds::at_least(1), "Adam iterations per batch")
+            .number("synth_lr", &Synthesis::lr, Bounds::positive(), "Adam learning rate on the pixels")
+            .integer("synth_patience", &Synthesis::patience, Bounds::at_least(1),
+                     "plateau schedule: iterations without improvement before the rate is cut")
+            .number("synth_min_lr", &Synthesis::min_lr, Bounds::positive(), "plateau schedule: smallest rate")
+            .number("lor_prob", &Synthesis::lor_prob, Bounds::in(0, 1),
+                    "local object reinforcement: probability per iteration of a random resized crop")
+            .number("lor_scale_min", &Synthesis::lor_scale_min, Bounds::above_up_to(0, 1),
+                    "local object reinforcement: smallest crop area")
+            .number("sil_tau", &Synthesis::sil_tau, Bounds::in(0, 1),
+                    "soft inception loss: half the samples target softmax_y ~ U[sil_tau, 1]")
+            .number("mdc_lower", &Synthesis::mdc_lower, Bounds::any(), "marginal distance constraint: lower bound")
+            .number("mdc_upper", &Synthesis::mdc_upper, Bounds::any(), "marginal distance constraint: upper bound")
+            .number("w_bns", &Synthesis::w_bns, Bounds::at_least(0), "weight of the BNS loss")
+            .number("w_sil", &Synthesis::w_sil, Bounds::at_least(0), "weight of the soft inception loss")
+            .number("w_mdc", &Synthesis::w_mdc, Bounds::at_least(0), "weight of the marginal distance constraint");
+    return block;
+  }
+};
 
-ImageSet synthesise(RunContext& ctx) {
-  const Config& c = ctx.config;
+// Stage 2's augmentation.
+struct Augmentation {
+  double scale_min = 0.5;
+  static const ParamBlock<Augmentation>& block() {
+    static const auto block = ParamBlock<Augmentation>("fine-tuning").number(
+        "aug_scale_min", &Augmentation::scale_min, Bounds::above_up_to(0, 1),
+        "smallest area of the random resized crop on the synthetic images");
+    return block;
+  }
+};
+
+ImageSet synthesise(RunContext& ctx, const Synthesis& c) {
   const auto& info = ctx.data->info;
   BNStatsLoss bns(*ctx.teacher, BNSVariant::Batch);
-  const int64_t groups = c.integer("groups"), per_group = c.integer("batches_per_group"),
-                b = c.integer("synth_batch_size");
-  SynthesisOptions o{c.integer("synth_iters"), c.num("synth_lr"), c.integer("synth_patience"), c.num("synth_min_lr")};
-  const double lor_prob = c.num("lor_prob"), lor_min = c.num("lor_scale_min"), tau = c.num("sil_tau");
-  const double lo = c.num("mdc_lower"), hi = c.num("mdc_upper");
-  const double w_bns = c.num("w_bns"), w_sil = c.num("w_sil"), w_mdc = c.num("w_mdc");
+  const int64_t groups = c.groups, per_group = c.batches_per_group, b = c.batch_size;
+  SynthesisOptions o{c.iters, c.lr, c.patience, c.min_lr};
+  const double lor_prob = c.lor_prob, lor_min = c.lor_scale_min, tau = c.sil_tau;
+  const double lo = c.mdc_lower, hi = c.mdc_upper;
+  const double w_bns = c.w_bns, w_sil = c.w_sil, w_mdc = c.w_mdc;
   at::Generator gen = at::detail::getDefaultCPUGenerator();  // a handle on the seeded global generator
 
   ProgressReporter progress(ctx.title + " synthesising", groups * per_group * o.iterations, "it");
@@ -105,34 +145,36 @@ ImageSet synthesise(RunContext& ctx) {
 }
 
 void run_intraq(RunContext& ctx) {
-  const Config& c = ctx.config;
-  ImageSet images = cached_synthesis(ctx, "intraq", kSynthKeys, [&] { return synthesise(ctx); });
-  TrainerHooks hooks;
-  hooks.uses_generator = false;
-  hooks.images = &images;
-  hooks.augment = true;
-  hooks.rrc_lo = c.num("aug_scale_min");
-  hooks.rrc_hi = 1.0;
-  hooks.student_loss = kd_ce_student_loss(c);
-  run_trainer(ctx, hooks);
+  const auto synthesis = Synthesis::block().read(ctx.config);
+  ImageSet images = cached_synthesis(ctx, "intraq", Synthesis::block().to_json(synthesis),
+                                     [&] { return synthesise(ctx, synthesis); });
+  const auto schedule = Schedule::block().read(ctx.config);
+  FixedSetOptions augment{true, Augmentation::block().read(ctx.config).scale_min, 1.0};
+  TrainerParts parts;
+  parts.make_source = [&] {
+    return std::make_unique<FixedImageSet>(images, ctx.data->info, schedule.batch_size, *ctx.teacher, ctx.seed,
+                                           ctx.device, augment);
+  };
+  parts.student_loss = kd_ce_student_loss(KdSettings::block().read(ctx.config));
+  run_trainer(ctx, schedule, parts);
 }
 
 }  // namespace
 
 MethodDescriptor intraq_method() {
-  MethodDescriptor d = trainer_descriptor(
+  MethodDescriptor d = trained_method(
       "intraq", "IntraQ: Learning Synthetic Images with Intra-Class Heterogeneity for Zero-Shot Quantization "
                 "(Zhong et al., CVPR)", 2022);
-  for (const char* key : {"lr_g", "adam_beta1", "adam_beta2", "latent_dim", "gen_bn_eps", "generator"})
-    d.defaults.erase(key);  // no generator
-  d.defaults.update({{"groups", 4}, {"batches_per_group", 5}, {"synth_batch_size", 256}, {"synth_iters", 1000},
-                     {"synth_lr", 0.5}, {"synth_patience", 50}, {"synth_min_lr", 1e-4}, {"lor_prob", 0.5},
-                     {"lor_scale_min", 0.5}, {"sil_tau", 0.95}, {"mdc_lower", 0.05}, {"mdc_upper", 0.8},
-                     {"w_bns", 1.0}, {"w_sil", 1.0}, {"w_mdc", 1.0},
-                     // stage 2
-                     {"epochs", 151}, {"iters_per_epoch", -1}, {"batch_size", 256}, {"lr_q", 1e-4},
-                     {"lr_steps", {20, 40, 60}}, {"kd_reduction", "batchmean"}, {"kd_alpha", 20.0},
-                     {"kd_temperature", 20.0}, {"ce_weight", 1.0}, {"aug_scale_min", 0.5}});
+  Schedule schedule;  // stage 2
+  schedule.epochs = 151;
+  schedule.iters_per_epoch = -1;  // auto: one pass over the synthetic images
+  schedule.batch_size = 256;
+  schedule.lr_steps = {20, 40, 60};
+  KdSettings kd;
+  kd.reduction = KDReduction::BatchMean;
+  kd.alpha = 20.0;
+  d.params = join({Synthesis::block().schema({}), Schedule::block().schema(schedule), quant_block().schema({}),
+                   KdSettings::block().schema(kd), Augmentation::block().schema({})});
   d.needs_generator = false;
   d.presets = {{"tiny", {"groups=1", "batches_per_group=1", "synth_batch_size=8", "synth_iters=2", "epochs=1",
                          "iters_per_epoch=2", "batch_size=8", "range_tracker=ema", "warmup_epochs=0",
@@ -141,19 +183,21 @@ MethodDescriptor intraq_method() {
                           "iters_per_epoch=50", "batch_size=64", "range_tracker=ema", "calib_epochs=1",
                           "lr_steps="}}};
   d.resolve = [](Config& c, const QuantConfig& q, const ModelSpec&) {
-    for (const char* k : {"groups", "batches_per_group", "synth_batch_size", "synth_iters"})
-      if (c.integer(k) <= 0) throw InvalidInputError(fmt::format("intraq: {} must be positive, got {}", k, c.integer(k)));
-    if (c.num("sil_tau") < 0 || c.num("sil_tau") > 1)
-      throw InvalidInputError(fmt::format("intraq: sil_tau must be in [0, 1], got {}", c.num("sil_tau")));
-    if (c.num("mdc_lower") > c.num("mdc_upper"))
-      throw InvalidInputError("intraq: mdc_lower must not exceed mdc_upper");
-    for (const char* k : {"lor_scale_min", "aug_scale_min"})
-      if (c.num(k) <= 0 || c.num(k) > 1) throw InvalidInputError(fmt::format("intraq: {} must be in (0, 1]", k));
-    if (c.integer("iters_per_epoch") < 0) {  // one pass over the stored images (drop_last)
-      const int64_t n = c.integer("groups") * c.integer("batches_per_group") * c.integer("synth_batch_size");
-      c.set_json("iters_per_epoch", std::max<int64_t>(1, n / std::min(n, c.integer("batch_size"))));
+    auto s = Schedule::block().read(c);
+    if (s.iters_per_epoch < 0) {  // one pass over the stored images (drop_last)
+      const auto syn = Synthesis::block().read(c);
+      const int64_t n = syn.groups * syn.batches_per_group * syn.batch_size;
+      s.iters_per_epoch = std::max<int64_t>(1, n / std::min(n, s.batch_size));
+      Schedule::block().write(s, c);
     }
-    resolve_trainer_config(c, q);
+    resolve_trained(c, q);
+  };
+  d.validate = [](const Config& c, const QuantConfig& q) {
+    const auto syn = Synthesis::block().read(c);
+    if (syn.mdc_lower > syn.mdc_upper)
+      throw InvalidInputError(fmt::format("bad value for mdc_lower: expected at most mdc_upper ({}), got {}",
+                                          syn.mdc_upper, syn.mdc_lower));
+    validate_trained(c, q);
   };
   d.run = run_intraq;
   return d;

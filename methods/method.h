@@ -1,23 +1,23 @@
-// What a method plugin sees (RunContext) and what it declares (MethodDescriptor).
-// A method never opens files, parses configs or touches SQL: it reads its Config,
-// trains/calibrates the student it makes from the context, and logs curves and metrics.
+// What a method declares (MethodDescriptor) and what it sees when it runs (RunContext).
+// A method never opens files, parses text or touches SQL: it reads its settings through
+// its parameter blocks from the resolved Config, trains or calibrates the student it
+// makes from the context, and logs curves and metrics.
 #pragma once
 #include <torch/torch.h>
 
 #include <functional>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "core/config/params.h"
 #include "core/data/dataset.h"
+#include "core/data/image_cache.h"
 #include "core/quant/quantize.h"
-#include "core/util/config.h"
+#include "methods/train/step.h"
 #include "models/net.h"
 
 namespace dfq {
-
-using Values = std::vector<std::pair<std::string, double>>;
 
 class RunLogger {
  public:
@@ -48,7 +48,7 @@ struct RunContext {
   std::string title;           // for progress lines
   double fp_top1 = -1;         // the teacher's test top-1 (from its manifest), -1 if unknown
   std::string teacher_id;      // the teacher weights' sha256 (cache keys)
-  std::string cache_dir;       // synthesised-image cache; empty: no cache
+  ImageCache image_cache{""};  // synthesised-image cache (disabled when its folder is empty)
   Net student;                 // set by the method: the final quantized student (deployment metrics)
 
   // A fresh fake-quantized copy of the teacher (eval mode: BN statistics frozen).
@@ -59,17 +59,28 @@ struct MethodDescriptor {
   std::string name;
   std::string paper;
   int year = 0;
-  nlohmann::json defaults;            // every key the method reads, with its default
+  Schema params;                      // every setting the method reads, with its defaults
   std::vector<int> bits;              // supported weight/activation bit-widths
   bool needs_generator = false;
   bool fine_tunes = false;
   // Named override sets (`dfq run --preset NAME`): "tiny" shrinks a run to a couple of
   // iterations (registry test, smoke runs); "short" is the few-minute schedule of
-  // `make compare`. Applied before --set, so --set wins.
+  // `make compare`. Applied before suite settings and --set, which win.
   std::map<std::string, std::vector<std::string>> presets;
-  // Fills "auto" values that depend on the run (bits, model) and validates; before any work.
+  // Fills the "auto" values that depend on the cell (bits, model); once, before any work.
   std::function<void(Config&, const QuantConfig&, const ModelSpec&)> resolve;
+  // Checks across keys of a resolved configuration (also run on a resolved-config file).
+  std::function<void(const Config&, const QuantConfig&)> validate;
   std::function<void(RunContext&)> run;
+  // Trained methods on the shared loop: their image source and losses (`run` runs them
+  // over the schedule; the benchmarks time one iteration of them).
+  std::function<TrainerParts(RunContext&)> trainer_parts;
+
+  bool has_setting(const std::string& key) const {
+    for (const auto& p : params)
+      if (p.key == key) return true;
+    return false;
+  }
 };
 
 }  // namespace dfq

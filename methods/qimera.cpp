@@ -7,17 +7,43 @@
 // `latent_dim` (64), initialised at random (CIFAR-10) or from the teacher's classifier
 // weights (`embedding_init: teacher`, CIFAR-100; the width then is the teacher's feature
 // width). The disentanglement mapping `dm` is off by default, as in the shipped scripts.
-#include <fmt/format.h>
-
 #include "core/gen/generator.h"
 #include "core/losses/losses.h"
 #include "core/quant/layers.h"
 #include "core/util/error.h"
 #include "methods/registry.h"
-#include "methods/trainer.h"
+#include "methods/train/student_loss.h"
+#include "methods/train/trained_method.h"
 
 namespace dfq {
 namespace {
+
+struct QimeraSettings {
+  double mix_prob = 0.4;
+  int64_t mix_labels = 2;
+  std::string embedding_init = "random";
+  bool freeze_embedding = false;
+  double noise_scale = 1.0;
+  bool dm = false;
+  int64_t dm_dim = 100;
+  static const ParamBlock<QimeraSettings>& block() {
+    static const auto block =
+        ParamBlock<QimeraSettings>("qimera")
+            .number("mix_prob", &QimeraSettings::mix_prob, Bounds::in(0, 1),
+                    "probability that a batch is made of superposed embeddings")
+            .integer("mix_labels", &QimeraSettings::mix_labels, Bounds::at_least(1),
+                     "labels superposed per sample (2 for CIFAR-10, 10 for CIFAR-100)")
+            .text("embedding_init", &QimeraSettings::embedding_init, {"random", "teacher"},
+                  "label embedding initialisation: random, or the teacher's classifier weights (then latent_dim is "
+                  "the teacher's feature width)")
+            .flag("freeze_embedding", &QimeraSettings::freeze_embedding, "keep the label embedding fixed")
+            .number("noise_scale", &QimeraSettings::noise_scale, Bounds::at_least(0),
+                    "scale of the noise added to the embedding: h = Emb(y) + noise_scale * z")
+            .flag("dm", &QimeraSettings::dm, "the disentanglement mapping (off in the shipped scripts)")
+            .integer("dm_dim", &QimeraSettings::dm_dim, Bounds::at_least(1), "width of the disentanglement mapping");
+    return block;
+  }
+};
 
 torch::Tensor classifier_weight(NetImpl& net) {
   auto linears = modules_of<QLinearImpl>(net);
@@ -32,69 +58,78 @@ int64_t feature_width(const ModelSpec& spec) {
   return net->features(torch::zeros({2, spec.in_channels, spec.image_size, spec.image_size})).size(1);
 }
 
-void run_qimera(RunContext& ctx) {
-  const Config& c = ctx.config;
+Generator make_qimera_generator(const RunContext& ctx, const GeneratorSettings& g, const QimeraSettings& q) {
   const auto& info = ctx.data->info;
-  const double mix_prob = c.num("mix_prob");
-  const int64_t k = c.integer("mix_labels"), latent = c.integer("latent_dim");
-  TrainerHooks hooks;
-  hooks.make_generator = [&]() -> Generator {
-    QimeraOptions o;
-    o.base = {info.classes, static_cast<int>(latent), info.size, info.channels, c.num("gen_bn_eps")};
-    o.noise_scale = c.num("noise_scale");
-    o.dm = c.flag("dm");
-    o.dm_dim = static_cast<int>(c.integer("dm_dim"));
-    o.freeze_embedding = c.flag("freeze_embedding");
-    if (c.str("embedding_init") == "teacher") o.init_embedding = classifier_weight(*ctx.teacher);
-    return std::make_shared<QimeraGeneratorImpl>(o);
+  QimeraOptions o;
+  o.base = {info.classes, static_cast<int>(g.latent_dim), info.size, info.channels, g.gen_bn_eps};
+  o.noise_scale = q.noise_scale;
+  o.dm = q.dm;
+  o.dm_dim = static_cast<int>(q.dm_dim);
+  o.freeze_embedding = q.freeze_embedding;
+  if (q.embedding_init == "teacher") o.init_embedding = classifier_weight(*ctx.teacher);
+  return std::make_shared<QimeraGeneratorImpl>(o);
+}
+
+// With probability mix_prob, every sample superposes mix_labels label embeddings with
+// weights softmax(randn) and gets their weighted one-hot mixture as its soft label.
+void sample_superposed(const RunContext& ctx, const QimeraSettings& q, int64_t latent, GeneratorImpl& g,
+                       int64_t batch, StepTensors& st) {
+  auto& gen = dynamic_cast<QimeraGeneratorImpl&>(g);
+  const auto& info = ctx.data->info;
+  const auto opts = torch::TensorOptions().device(ctx.device);
+  if (torch::rand({1}).item<double>() < q.mix_prob) {
+    auto s = draw_superposition(batch, q.mix_labels, info.classes, ctx.device);
+    st.x = gen.forward_mixed(torch::randn({batch, q.mix_labels, latent}, opts), s.labels, s.weights);
+    st.targets = s.soft;
+    st.y = s.soft.argmax(1);
+  } else {
+    st.y = torch::randint(0, info.classes, {batch}, opts.dtype(torch::kInt64));
+    st.x = gen.forward(torch::randn({batch, latent}, opts), st.y);
+  }
+}
+
+TrainerParts qimera_parts(RunContext& ctx) {
+  const auto q = QimeraSettings::block().read(ctx.config);
+  const auto g = GeneratorSettings::block().read(ctx.config);
+  const double bns_weight = BnsWeight::block().read(ctx.config).weight;
+  TrainerParts parts;
+  parts.make_source = [&ctx, q, g, bns_weight] {
+    GameHooks hooks;
+    hooks.sample = [&ctx, q, latent = g.latent_dim](GeneratorImpl& gen, int64_t batch, StepTensors& st) {
+      sample_superposed(ctx, q, latent, gen, batch, st);
+    };
+    hooks.generator_loss = [bns_weight](const StepTensors& s) -> Terms {
+      auto ce = soft_cross_entropy(s.z_p, s.targets);
+      return {{"loss", ce + bns_weight * s.bns}, {"soft_ce", ce}, {"bns", s.bns}};
+    };
+    return generator_source(ctx, make_qimera_generator(ctx, g, q), hooks);
   };
-  hooks.sample = [&, mix_prob, k, latent](GeneratorImpl& g, int64_t batch, StepTensors& st) {
-    auto& gen = dynamic_cast<QimeraGeneratorImpl&>(g);
-    const auto opts = torch::TensorOptions().device(ctx.device);
-    if (torch::rand({1}).item<double>() < mix_prob) {
-      auto s = draw_superposition(batch, k, info.classes, ctx.device);
-      st.x = gen.forward_mixed(torch::randn({batch, k, latent}, opts), s.labels, s.weights);
-      st.targets = s.soft;
-      st.y = s.soft.argmax(1);
-    } else {
-      st.y = torch::randint(0, info.classes, {batch}, opts.dtype(torch::kInt64));
-      st.x = gen.forward(torch::randn({batch, latent}, opts), st.y);
-    }
-  };
-  hooks.generator_loss = [&c](const StepTensors& s) -> Terms {
-    auto ce = soft_cross_entropy(s.z_p, s.targets);
-    auto total = ce + c.num("bns_weight") * s.bns;
-    return {{"loss", total}, {"soft_ce", ce}, {"bns", s.bns}};
-  };
-  hooks.student_loss = kd_ce_student_loss(c);
-  run_trainer(ctx, hooks);
+  parts.student_loss = kd_ce_student_loss(KdSettings::block().read(ctx.config));
+  return parts;
 }
 
 }  // namespace
 
 MethodDescriptor qimera_method() {
-  MethodDescriptor d = trainer_descriptor(
+  MethodDescriptor d = trained_method(
       "qimera", "Qimera: Data-free Quantization with Synthetic Boundary Supporting Samples (Choi et al., NeurIPS)", 2021);
-  d.defaults.erase("generator");  // Qimera's own generator
-  d.defaults.update({{"batch_size", 200}, {"latent_dim", 64}, {"bns_weight", 0.1}, {"kd_temperature", 20.0},
-                     {"kd_alpha", 1.0}, {"kd_reduction", "mean"}, {"ce_weight", 1.0}, {"mix_prob", 0.4},
-                     {"mix_labels", 2}, {"embedding_init", "random"}, {"freeze_embedding", false},
-                     {"noise_scale", 1.0}, {"dm", false}, {"dm_dim", 100}});
-  d.resolve = [](Config& c, const QuantConfig& q, const ModelSpec& spec) {
-    resolve_trainer_config(c, q);
-    const auto init = c.str("embedding_init");
-    if (init != "random" && init != "teacher")
-      throw InvalidInputError(fmt::format("qimera: unknown embedding_init '{}'; valid: random, teacher", init));
-    if (c.num("mix_prob") < 0 || c.num("mix_prob") > 1)
-      throw InvalidInputError(fmt::format("qimera: mix_prob must be in [0, 1], got {}", c.num("mix_prob")));
-    if (c.integer("mix_labels") < 1)
-      throw InvalidInputError(fmt::format("qimera: mix_labels must be >= 1, got {}", c.integer("mix_labels")));
-    if (c.integer("latent_dim") <= 0 || c.integer("dm_dim") <= 0)
-      throw InvalidInputError("qimera: latent_dim and dm_dim must be positive");
+  Schedule schedule;
+  schedule.batch_size = 200;
+  GeneratorSettings generator;
+  generator.latent_dim = 64;  // the embedding width
+  d.params = join({Schedule::block().schema(schedule), GeneratorSettings::block().schema(generator, {"generator"}),
+                   quant_block().schema({}), BnsWeight::block().schema({}), KdSettings::block().schema({}),
+                   QimeraSettings::block().schema({})});
+  d.resolve = [](Config& c, const QuantConfig& quant, const ModelSpec& spec) {
+    resolve_trained(c, quant);
     // Initialised from the classifier, the embedding has the teacher's feature width.
-    if (init == "teacher") c.set_json("latent_dim", feature_width(spec));
+    if (QimeraSettings::block().read(c).embedding_init == "teacher") {
+      auto g = GeneratorSettings::block().read(c);
+      g.latent_dim = feature_width(spec);
+      GeneratorSettings::block().write(g, c);
+    }
   };
-  d.run = run_qimera;
+  set_trainer_parts(d, qimera_parts);
   return d;
 }
 

@@ -1,26 +1,29 @@
 // realdata: upper-bound row. The GDFQ student objective (KD + CE) on real training
 // images instead of generated ones, activation ranges calibrated on real images. Shows
 // what the data-free methods leave on the table under the same schedule.
-#include "core/losses/losses.h"
 #include "methods/registry.h"
-#include "methods/trainer.h"
+#include "methods/train/fixed_set.h"
+#include "methods/train/student_loss.h"
+#include "methods/train/trained_method.h"
 
 namespace dfq {
 
 MethodDescriptor realdata_method() {
-  MethodDescriptor d = trainer_descriptor("realdata", "reference row: GDFQ student training on real images", 0);
-  for (const char* key : {"lr_g", "adam_beta1", "adam_beta2", "latent_dim", "gen_bn_eps", "generator"})
-    d.defaults.erase(key);  // no generator here
-  d.defaults.update({{"batch_size", 200}, {"kd_temperature", 20.0}, {"kd_alpha", 1.0}, {"kd_reduction", "mean"},
-                     {"ce_weight", 1.0}});
+  MethodDescriptor d = trained_method("realdata", "reference row: GDFQ student training on real images", 0);
+  Schedule schedule;
+  schedule.batch_size = 200;
+  d.params = join({Schedule::block().schema(schedule), quant_block().schema({}), KdSettings::block().schema({})});
   d.needs_generator = false;
-  d.run = [](RunContext& ctx) {
-    const Config& c = ctx.config;
-    TrainerHooks hooks;
-    hooks.uses_generator = false;
-    hooks.student_loss = kd_ce_student_loss(c);
-    run_trainer(ctx, hooks);
-  };
+  set_trainer_parts(d, [](RunContext& ctx) {
+    const auto batch = Schedule::block().read(ctx.config).batch_size;
+    TrainerParts parts;
+    parts.make_source = [&ctx, batch] {
+      return std::make_unique<FixedImageSet>(ctx.data->train, ctx.data->info, batch, *ctx.teacher, ctx.seed,
+                                             ctx.device, FixedSetOptions{});
+    };
+    parts.student_loss = kd_ce_student_loss(KdSettings::block().read(ctx.config));
+    return parts;
+  });
   return d;
 }
 

@@ -6,6 +6,16 @@
 
 namespace dfq {
 
+// One descriptor per method file (methods/<name>.cpp).
+MethodDescriptor noise_method();
+MethodDescriptor realdata_method();
+MethodDescriptor zeroq_method();
+MethodDescriptor gdfq_method();
+MethodDescriptor qimera_method();
+MethodDescriptor intraq_method();
+MethodDescriptor adasg_method();
+MethodDescriptor adadfq_method();
+
 const std::vector<MethodDescriptor>& method_registry() {
   static const std::vector<MethodDescriptor> methods = {
       noise_method(),

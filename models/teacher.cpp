@@ -14,6 +14,32 @@
 
 namespace dfq {
 
+namespace {
+
+TeacherManifest manifest_of(const TeacherOptions& o, const DatasetInfo& info, double test_top1, double val_top1,
+                            double seconds) {
+  TeacherManifest m;
+  m.dataset = o.dataset;
+  m.model = o.model;
+  m.in_channels = info.channels;
+  m.num_classes = info.classes;
+  m.image_size = info.size;
+  m.seed = o.seed;
+  m.epochs = o.epochs;
+  m.test_top1 = test_top1;
+  m.val_top1 = val_top1;
+  m.seconds = seconds;
+  m.command = o.command;
+  m.torch_version = TORCH_VERSION;
+  std::time_t now = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  m.created_at = buf;
+  return m;
+}
+
+}  // namespace
+
 TeacherResult train_teacher(const TeacherOptions& o) {
   if (o.epochs <= 0) throw InvalidInputError(fmt::format("--epochs must be positive, got {}", o.epochs));
   const auto data = load_dataset(o.dataset, o.data_root, o.val_size);
@@ -56,24 +82,7 @@ TeacherResult train_teacher(const TeacherOptions& o) {
   auto test = evaluate([&](const torch::Tensor& x) { return net->forward(x); }, data.test, data.info);
   progress.finish(fmt::format("test top-1 {:.2f}% val top-1 {:.2f}%", test.top1, val_top1));
 
-  TeacherManifest m;
-  m.dataset = o.dataset;
-  m.model = o.model;
-  m.in_channels = data.info.channels;
-  m.num_classes = data.info.classes;
-  m.image_size = data.info.size;
-  m.seed = o.seed;
-  m.epochs = o.epochs;
-  m.test_top1 = test.top1;
-  m.val_top1 = val_top1;
-  m.seconds = progress.elapsed_seconds();
-  m.command = o.command;
-  m.torch_version = TORCH_VERSION;
-  std::time_t now = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-  m.created_at = buf;
-  return {net, m};
+  return {net, manifest_of(o, data.info, test.top1, val_top1, progress.elapsed_seconds())};
 }
 
 }  // namespace dfq

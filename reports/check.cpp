@@ -1,4 +1,5 @@
 #include "reports/check.h"
+#include "reports/selection.h"
 
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
@@ -6,7 +7,9 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
+#include <tuple>
 
 #include "core/util/atomic_file.h"
 #include "core/util/error.h"
@@ -61,41 +64,13 @@ void write_reference(const std::string& path, const Reference& ref) {
   });
 }
 
-namespace {
-
-// Newest finished run of a cell, whatever its config.
-std::optional<double> newest_top1(const RunStore& store, const RunKey& key) {
-  RunFilter f;
-  f.suite = key.suite;
-  f.method = key.method;
-  f.model = key.model;
-  f.dataset = key.dataset;
-  f.status = "done";
-  for (const auto& r : store.list_runs(f)) {
-    if (r.key.w_bits != key.w_bits || r.key.a_bits != key.a_bits || r.key.seed != key.seed) continue;
-    auto m = store.metrics(r.id);
-    if (m.count("top1")) return m.at("top1");
-  }
-  return std::nullopt;
-}
-
-}  // namespace
-
 Reference reference_from_store(const RunStore& store, const std::string& suite, double atol) {
   Reference ref;
   ref.suite = suite;
   ref.atol = atol;
-  RunFilter f;
-  f.suite = suite;
-  f.status = "done";
-  std::set<std::tuple<std::string, std::string, std::string, int, int, int64_t>> seen;
-  for (const auto& r : store.list_runs(f)) {  // newest first
-    auto k = std::make_tuple(r.key.method, r.key.model, r.key.dataset, r.key.w_bits, r.key.a_bits, r.key.seed);
-    if (!seen.insert(k).second) continue;
-    auto m = store.metrics(r.id);
-    if (!m.count("top1")) continue;
-    ref.cells.push_back({r.key, m.at("top1"), -1});
-  }
+  RunSelection selection;
+  selection.suite = suite;
+  for (const auto& sel : select_runs(store, selection)) ref.cells.push_back({sel.run.key, sel.metrics.at("top1"), -1});
   std::sort(ref.cells.begin(), ref.cells.end(), [](const ReferenceCell& a, const ReferenceCell& b) {
     return std::make_tuple(a.key.method, a.key.w_bits, a.key.a_bits, a.key.seed) <
            std::make_tuple(b.key.method, b.key.w_bits, b.key.a_bits, b.key.seed);
@@ -105,12 +80,20 @@ Reference reference_from_store(const RunStore& store, const std::string& suite, 
 }
 
 std::vector<CheckOutcome> check_reference(const RunStore& store, const Reference& ref) {
+  RunSelection selection;
+  selection.suite = ref.suite;
+  std::map<std::tuple<std::string, std::string, std::string, int, int, int64_t>, double> newest;
+  for (const auto& sel : select_runs(store, selection)) {
+    const auto& k = sel.run.key;
+    newest[{k.method, k.model, k.dataset, k.w_bits, k.a_bits, k.seed}] = sel.metrics.at("top1");
+  }
   std::vector<CheckOutcome> out;
   for (const auto& c : ref.cells) {
     CheckOutcome o;
     o.cell = c;
     o.atol = c.atol >= 0 ? c.atol : ref.atol;
-    o.got = newest_top1(store, c.key);
+    auto it = newest.find({c.key.method, c.key.model, c.key.dataset, c.key.w_bits, c.key.a_bits, c.key.seed});
+    if (it != newest.end()) o.got = it->second;
     if (!o.got) o.verdict = Verdict::Missing;
     else if (*o.got < c.top1 - o.atol) o.verdict = Verdict::Regression;
     else if (*o.got > c.top1 + o.atol) o.verdict = Verdict::Improvement;

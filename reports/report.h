@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "core/store/run_store.h"
-#include "core/util/suite.h"
+#include "core/config/suite.h"
 #include "reports/statistics.h"
 
 namespace dfq {

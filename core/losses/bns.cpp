@@ -2,7 +2,8 @@
 
 #include <fmt/format.h>
 
-#include "core/quant/layers.h"
+#include "core/nn/modules.h"
+#include "core/nn/tap_batch_norm.h"
 #include "core/util/error.h"
 
 namespace dfq {

@@ -1,4 +1,4 @@
-// Loss terms shared by the DFQ methods (METHODS.md section 1, and the AdaSG / AdaDFQ
+// Loss terms shared by the DFQ methods (docs/methods.md, and the AdaSG / AdaDFQ
 // game terms, which both methods use).
 #pragma once
 #include <torch/torch.h>

@@ -9,7 +9,7 @@
 //  - Activations: a b-bit activation grid (b <= 7) is stored exactly as uint8 codes with
 //    the student's scale, clamped to its 2^b levels. 8-bit activations become 7-bit when
 //    `reduce_range` is set: ONEDNN's u8 x s8 products saturate on CPUs without VNNI
-//    (LIBTORCH-NOTES.md), and PyTorch's own reduce_range does the same.
+//    (docs/libtorch.md), and PyTorch's own reduce_range does the same.
 //  - Points where the student keeps a float tensor but an integer model must quantize
 //    (the input image, a residual branch before the addition) get 8 bits on a range that
 //    needs no data: the image's normalised pixel range, and beta +- k |gamma| of the

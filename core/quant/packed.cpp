@@ -6,6 +6,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "core/quant/layers.h"
 #include "core/util/atomic_file.h"
@@ -87,13 +88,13 @@ std::map<std::string, int> quantized_weights(torch::nn::Module& model) {
 
 const char kMagic[8] = {'D', 'F', 'Q', 'P', 'A', 'C', 'K', '1'};
 
-void put_u64(std::ofstream& o, uint64_t v) { o.write(reinterpret_cast<const char*>(&v), 8); }
+void put_u64(std::ostream& o, uint64_t v) { o.write(reinterpret_cast<const char*>(&v), 8); }
 uint64_t get_u64(std::ifstream& in, const std::string& path) {
   uint64_t v = 0;
   if (!in.read(reinterpret_cast<char*>(&v), 8)) throw CorruptFileError(fmt::format("{} is truncated", path));
   return v;
 }
-void put_str(std::ofstream& o, const std::string& s) {
+void put_str(std::ostream& o, const std::string& s) {
   put_u64(o, s.size());
   o.write(s.data(), static_cast<std::streamsize>(s.size()));
 }
@@ -104,7 +105,7 @@ std::string get_str(std::ifstream& in, const std::string& path) {
   if (!in.read(s.data(), static_cast<std::streamsize>(n))) throw CorruptFileError(fmt::format("{} is truncated", path));
   return s;
 }
-void put_floats(std::ofstream& o, const torch::Tensor& t) {
+void put_floats(std::ostream& o, const torch::Tensor& t) {
   auto c = t.detach().to(torch::kFloat32).contiguous().cpu();
   put_u64(o, static_cast<uint64_t>(c.numel()));
   o.write(reinterpret_cast<const char*>(c.data_ptr<float>()), static_cast<std::streamsize>(c.numel() * 4));
@@ -135,37 +136,47 @@ WeightBytes weight_bytes(torch::nn::Module& model) {
   return b;
 }
 
-int64_t save_packed(torch::nn::Module& model, const std::string& path) {
+void write_packed(torch::nn::Module& model, std::ostream& o) {
   torch::NoGradGuard ng;
   auto quantized = quantized_weights(model);
+  o.write(kMagic, 8);
+  auto params = model.named_parameters();
+  auto buffers = model.named_buffers();
+  put_u64(o, params.size() + buffers.size());
+  for (const auto& p : params) {
+    put_str(o, p.key());
+    auto it = quantized.find(p.key());
+    if (it == quantized.end()) {
+      put_u64(o, 32);
+      put_floats(o, p.value());
+      continue;
+    }
+    auto q = quantize_weight(p.value(), it->second);
+    put_u64(o, static_cast<uint64_t>(it->second));
+    put_floats(o, q.scale);
+    put_floats(o, q.zero_point);
+    auto bytes = pack_codes(q.codes, q.bits);
+    put_u64(o, bytes.size());
+    o.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  }
+  for (const auto& b : buffers) {
+    put_str(o, b.key());
+    put_u64(o, 32);
+    put_floats(o, b.value().to(torch::kFloat32));
+  }
+}
+
+int64_t packed_size(torch::nn::Module& model) {
+  std::ostringstream o(std::ios::binary);
+  write_packed(model, o);
+  return static_cast<int64_t>(o.tellp());
+}
+
+int64_t save_packed(torch::nn::Module& model, const std::string& path) {
   write_atomically(path, [&](const std::string& tmp) {
     std::ofstream o(tmp, std::ios::binary);
     if (!o) throw Error(fmt::format("cannot write {}", tmp));
-    o.write(kMagic, 8);
-    auto params = model.named_parameters();
-    auto buffers = model.named_buffers();
-    put_u64(o, params.size() + buffers.size());
-    for (const auto& p : params) {
-      put_str(o, p.key());
-      auto it = quantized.find(p.key());
-      if (it == quantized.end()) {
-        put_u64(o, 32);
-        put_floats(o, p.value());
-        continue;
-      }
-      auto q = quantize_weight(p.value(), it->second);
-      put_u64(o, static_cast<uint64_t>(it->second));
-      put_floats(o, q.scale);
-      put_floats(o, q.zero_point);
-      auto bytes = pack_codes(q.codes, q.bits);
-      put_u64(o, bytes.size());
-      o.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-    }
-    for (const auto& b : buffers) {
-      put_str(o, b.key());
-      put_u64(o, 32);
-      put_floats(o, b.value().to(torch::kFloat32));
-    }
+    write_packed(model, o);
     if (!o) throw Error(fmt::format("writing {} failed", tmp));
   });
   return static_cast<int64_t>(std::filesystem::file_size(path));

@@ -8,6 +8,7 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,9 @@ struct WeightBytes {
 };
 WeightBytes weight_bytes(torch::nn::Module& model);
 
+// The packed format to a stream, and its size in bytes (what save_packed would write).
+void write_packed(torch::nn::Module& model, std::ostream& out);
+int64_t packed_size(torch::nn::Module& model);
 // Writes every quantized conv/linear weight of `model` in packed form, and every other
 // parameter and buffer as fp32, to `path` (temporary file, then rename); returns its size.
 int64_t save_packed(torch::nn::Module& model, const std::string& path);

@@ -1,9 +1,33 @@
 #include "core/quant/quantize.h"
 
+#include <fmt/format.h>
+
 #include "core/quant/fake_quant.h"
 #include "core/quant/layers.h"
+#include "core/util/error.h"
 
 namespace dfq {
+
+const ParamBlock<QuantConfig>& quant_block() {
+  static const auto block =
+      ParamBlock<QuantConfig>("quantizer")
+          .choice("range_tracker", &QuantConfig::tracker,
+                  {{"official", RangeTrackerKind::Official}, {"ema", RangeTrackerKind::Ema},
+                   {"minmax", RangeTrackerKind::MinMax}},
+                  "activation-range update: official (the GDFQ/AdaSG code's compounded correction, ~200 updates to "
+                  "settle), ema (bias-corrected EMA), minmax (running min/max)")
+          .flag("keep_first_last_8bit", &QuantConfig::keep_first_last_8bit,
+                "hold the first and the last layer at 8 bits");
+  return block;
+}
+
+void check_calibration_updates(const QuantConfig& c, double updates, const std::string& source) {
+  if (c.tracker != RangeTrackerKind::Official || c.a_bits >= 32 || updates <= 1 || updates >= 200) return;
+  throw InvalidInputError(fmt::format(
+      "range_tracker=official with {:.0f} calibration updates ({}) freezes absurd activation ranges: after the "
+      "first update it needs ~200 to settle; use --set range_tracker=ema (or minmax), or calibrate longer",
+      updates, source));
+}
 
 QuantSummary quantize_model(torch::nn::Module& model, const QuantConfig& c) {
   check_bits(c.w_bits, "weight");

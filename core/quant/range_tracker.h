@@ -1,6 +1,6 @@
 // Activation range tracking for per-tensor activation quantizers.
 //  official: the GDFQ/AdaSG code's update, x <- (b*x + (1-b)*batch) / (1 - b^t), applied to
-//            the stored (already corrected) value; needs ~200 updates to settle (METHODS.md).
+//            the stored (already corrected) value; needs ~200 updates to settle (docs/methods.md).
 //  ema:      textbook bias-corrected EMA on a separate raw accumulator.
 //  minmax:   running minimum / maximum over all observed batches.
 #pragma once

@@ -16,7 +16,7 @@ namespace {
 // Schema steps; step i takes user_version i to i+1. Never edit a shipped step: append one.
 const std::vector<std::string>& migrations() {
   static const std::vector<std::string> steps = {
-      // 0 -> 1: the schema of DESIGN.md.
+      // 0 -> 1: the first schema (docs/store.md).
       R"sql(
       CREATE TABLE runs (
         id INTEGER PRIMARY KEY AUTOINCREMENT,

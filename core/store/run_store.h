@@ -1,4 +1,4 @@
-// The SQLite run store (schema in DESIGN.md; versioned with PRAGMA user_version and
+// The SQLite run store (schema in docs/store.md; versioned with PRAGMA user_version and
 // migrated forward on open). WAL mode, busy timeout, one transaction per write.
 // A run is `running` until finish_run commits its metrics and status together; a run
 // whose process died is marked `interrupted` by the next open.

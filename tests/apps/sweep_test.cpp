@@ -8,7 +8,7 @@
 #include "core/store/run_store.h"
 #include "core/util/error.h"
 #include "core/util/progress.h"
-#include "core/util/suite.h"
+#include "core/config/suite.h"
 #include "tests/test_util.h"
 
 namespace dfq {

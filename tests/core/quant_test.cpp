@@ -96,7 +96,7 @@ TEST(RangeTracker, OfficialCompoundsTheBiasCorrection) {
   t.update(0.0, 1.0);
   EXPECT_NEAR(t.max(), (0.9 * 1.0 + 0.1) / (1 - 0.81), 1e-12);  // 5.26
   for (int i = 2; i < 10; ++i) t.update(0.0, 1.0);
-  EXPECT_GT(t.max(), 1000.0);  // METHODS.md: ~1,100 after 10 updates
+  EXPECT_GT(t.max(), 1000.0);  // docs/methods.md: ~1,100 after 10 updates
   for (int i = 10; i < 400; ++i) t.update(0.0, 1.0);
   EXPECT_NEAR(t.max(), 1.0, 1e-3);  // settles after a few hundred
 }

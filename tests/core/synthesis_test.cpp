@@ -11,7 +11,7 @@
 #include "core/gen/generator.h"
 #include "core/gen/synthesis.h"
 #include "core/losses/losses.h"
-#include "core/store/image_cache.h"
+#include "core/data/image_cache.h"
 #include "core/util/error.h"
 #include "tests/test_util.h"
 

@@ -20,7 +20,7 @@
 #include "core/util/env.h"
 #include "core/util/progress.h"
 #include "core/util/rng.h"
-#include "core/util/suite.h"
+#include "core/config/suite.h"
 #include "methods/registry.h"
 #include "tests/test_util.h"
 

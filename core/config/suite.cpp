@@ -1,4 +1,4 @@
-#include "core/util/suite.h"
+#include "core/config/suite.h"
 
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>

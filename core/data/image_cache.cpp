@@ -1,4 +1,4 @@
-#include "core/store/image_cache.h"
+#include "core/data/image_cache.h"
 
 #include <fmt/format.h>
 

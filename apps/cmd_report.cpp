@@ -1,0 +1,67 @@
+// dfq report: a suite's results as Markdown, CSV and HTML with SVG plots.
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+
+#include "apps/commands.h"
+#include "core/config/suite.h"
+#include "core/util/atomic_file.h"
+#include "core/util/error.h"
+#include "methods/registry.h"
+#include "reports/report.h"
+
+namespace dfq {
+
+int render_report(const GlobalOptions& g, const ReportCommand& rc) {
+  if (!std::filesystem::exists(g.store))
+    throw MissingFileError(fmt::format("no run store at {}; run `dfq sweep --suite {}` first", g.store, rc.suite));
+  RunStore store(g.store);
+  ReportOptions o;
+  o.suite = rc.suite;
+  o.metric = rc.metric;
+  o.baseline = rc.baseline;
+  o.methods = rc.methods;
+  for (const auto& b : rc.bits) o.bits.push_back(parse_bit_width(b));
+  for (const auto& m : method_registry()) o.method_order.push_back(m.name);
+  auto published = load_published(rc.published.empty() ? default_published_path() : rc.published);
+  auto report = build_report(store, o, published);
+  if (report.groups.empty())
+    throw InvalidInputError(fmt::format("no finished runs of suite '{}' in {} match; run `dfq sweep --suite {}`",
+                                        rc.suite, g.store, rc.suite));
+  const auto dir = rc.out.empty() ? (std::filesystem::path(g.store).parent_path() / "reports" / rc.suite).string()
+                                  : rc.out;
+  std::filesystem::create_directories(dir);
+  auto write = [&](const std::string& name, const std::string& text) {
+    const auto path = (std::filesystem::path(dir) / name).string();
+    write_atomically(path, [&](const std::string& tmp) { std::ofstream(tmp) << text; });
+    return path;
+  };
+  const auto md = render_markdown(report);
+  write("report.md", md);
+  write("report.csv", render_csv(report));
+  const auto html = write("report.html", render_html(report));
+  for (const auto& grp : report.groups) write(fmt::format("top1-vs-bits-{}-{}.svg", grp.dataset, grp.model),
+                                              render_bits_plot(grp, o.metric));
+  if (rc.print) fmt::print("{}\n", md);
+  fmt::print(stderr, "report of {} runs written to {}/ (report.md, report.csv, {})\n", report.runs, dir,
+             std::filesystem::path(html).filename().string());
+  return 0;
+}
+
+void add_report_command(CLI::App& app, Cli& cli) {
+  auto* cmd = app.add_subcommand("report", "render a suite's results: Markdown, CSV and HTML with SVG plots");
+  auto r = std::make_shared<ReportCommand>();
+  cmd->add_option("--suite", r->suite, "suite recorded with the runs")->required();
+  cmd->add_option("--metric", r->metric, "metric in the cells (top1, top1_val_selected, top1_best_test, ...)")
+      ->capture_default_str();
+  cmd->add_option("--baseline", r->baseline, "method the t-test compares against")->capture_default_str();
+  cmd->add_option("--methods", r->methods, "only these methods (comma-separated)")->delimiter(',');
+  cmd->add_option("--bits", r->bits, "only these bit-widths (comma-separated)")->delimiter(',');
+  cmd->add_option("--out", r->out, "report folder (default: results/reports/SUITE)");
+  cmd->add_option("--published", r->published, "published numbers CSV (default: results/paper/published.csv)");
+  cmd->callback([&cli, r] { cli.run([&] { return render_report(cli.global, *r); }); });
+}
+
+}  // namespace dfq

@@ -1,0 +1,79 @@
+// dfq run: one cell, recorded in the store. The cell comes from options (resolved here)
+// or from a resolved-cell file (--config, what sweep workers run); --print-config prints
+// the resolved cell and runs nothing.
+#include <fmt/format.h>
+
+#include <memory>
+
+#include "apps/commands.h"
+#include "apps/runner.h"
+#include "core/util/error.h"
+#include "core/util/interrupt.h"
+
+namespace dfq {
+namespace {
+
+struct RunCommand {
+  CellRequest request;
+  std::string config_file;
+  bool print_config = false;
+};
+
+void print_result(const RunKey& key, const CellResult& r) {
+  auto get = [&](const char* k) { return r.metrics.count(k) ? fmt::format("{:.2f}", r.metrics.at(k)) : "-"; };
+  fmt::print("run {} {}: {} W{}A{} {} {} seed {}\n", r.run_id, r.status, key.method, key.w_bits, key.a_bits,
+             key.model, key.dataset, key.seed);
+  fmt::print("  top-1 (final epoch) {}%  top-5 {}%  val top-1 {}%  val-selected {}%  best-on-test {}% "
+             "(optimistic)  teacher {}%  {} s\n",
+             get("top1"), get("top5"), get("top1_val"), get("top1_val_selected"), get("top1_best_test"),
+             get("fp_top1"), get("train_seconds"));
+  if (r.metrics.count("int8_top1"))
+    fmt::print("  int8 kernels: top-1 {}%  batch 64 {} ms (fp32 teacher {} ms, fake-quant {} ms)\n", get("int8_top1"),
+               get("latency_ms_p50_int8_b64"), get("latency_ms_p50_fp32_b64"), get("latency_ms_p50_fakequant_b64"));
+}
+
+int run_command(const GlobalOptions& g, const RunCommand& c) {
+  if (!c.config_file.empty() && !c.request.key.method.empty())
+    throw InvalidInputError("give either --config FILE or --method (with its options), not both");
+  if (c.config_file.empty() && c.request.key.method.empty())
+    throw InvalidInputError("dfq run needs --method M (see `dfq list`) or --config FILE (a resolved cell)");
+  const ResolvedCell cell = c.config_file.empty() ? resolve_cell(c.request) : load_resolved_cell(c.config_file);
+  if (c.print_config) {
+    fmt::print("{}\n", cell.to_json().dump(2));
+    return 0;
+  }
+  ensure_parent_dir(g.store);
+  RunStore store(g.store);
+  install_stop_handlers();
+  print_result(cell.key, run_cell(store, cell, g.cache));
+  return 0;
+}
+
+}  // namespace
+
+void add_run_command(CLI::App& app, Cli& cli) {
+  auto* cmd = app.add_subcommand("run", "run one method on one cell and record it in the store");
+  auto c = std::make_shared<RunCommand>();
+  auto& key = c->request.key;
+  key.model = "resnet20";
+  key.dataset = "fashion-mnist";
+  key.w_bits = 4;
+  key.a_bits = 4;
+  cmd->add_option("--method", key.method, "method (see `dfq list`)");
+  cmd->add_option("--model", key.model, "teacher architecture")->capture_default_str();
+  cmd->add_option("--dataset", key.dataset, "data set")->capture_default_str();
+  cmd->add_option("--wbits", key.w_bits, "weight bits: 2..8, or 32 for float")->capture_default_str();
+  cmd->add_option("--abits", key.a_bits, "activation bits: 2..8, or 32 for float")->capture_default_str();
+  cmd->add_option("--seed", key.seed, "seed")->capture_default_str();
+  cmd->add_option("--suite", key.suite, "suite label recorded with the run")->capture_default_str();
+  cmd->add_option("--preset", c->request.preset, "a method's named schedule: tiny (2 iterations) or short (minutes)");
+  cmd->add_option("--set", c->request.overrides,
+                  "override a setting: key=value (repeatable; `dfq list --config` lists them)");
+  cmd->add_option("--data-root", c->request.data_root, "data folder (default: the data set's default)");
+  cmd->add_option("--zoo", c->request.zoo, "teacher zoo folder (default: models/zoo)");
+  cmd->add_option("--config", c->config_file, "run a resolved cell from this JSON file (as written by --print-config)");
+  cmd->add_flag("--print-config", c->print_config, "print the resolved cell as JSON and exit without running");
+  cmd->callback([&cli, c] { cli.run([&] { return run_command(cli.global, *c); }); });
+}
+
+}  // namespace dfq

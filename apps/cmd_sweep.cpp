@@ -1,0 +1,67 @@
+// dfq sweep: the missing cells of a suite in worker processes; dfq compare: sweep, then
+// report.
+#include <memory>
+
+#include "apps/commands.h"
+#include "apps/sweep.h"
+#include "core/config/suite.h"
+
+namespace dfq {
+namespace {
+
+struct SweepCommand {
+  SweepOptions options;
+  std::vector<std::string> bits;
+  ReportCommand report;
+};
+
+void add_sweep_options(CLI::App* cmd, SweepCommand& c) {
+  auto& o = c.options;
+  cmd->add_option("--suite", o.suite, "suite name (configs/NAME.yaml) or a suite file")->required();
+  cmd->add_option("-j,--jobs", o.jobs, "worker processes")->capture_default_str();
+  cmd->add_option("--threads-per-job", o.threads_per_job, "threads per worker (0: cores / jobs)")->capture_default_str();
+  cmd->add_option("--methods", o.methods, "only these methods (comma-separated)")->delimiter(',');
+  cmd->add_option("--bits", c.bits, "only these bit-widths: 4 (W4A4) or 4/8 (W4A8), comma-separated")->delimiter(',');
+  cmd->add_option("--seeds", o.seeds, "only these seeds (comma-separated)")->delimiter(',');
+  cmd->add_option("--configs", o.configs_dir, "folder of suite files (default: configs/)");
+}
+
+// Runs the sweep with the global store and cache; 1 when a cell failed. A stop (Ctrl-C)
+// throws InterruptedError: exit 130.
+int sweep(const GlobalOptions& g, SweepCommand& c) {
+  c.options.store = g.store;
+  c.options.cache = g.cache;
+  c.options.bits.clear();
+  for (const auto& b : c.bits) c.options.bits.push_back(parse_bit_width(b));
+  ensure_parent_dir(g.store);
+  return run_sweep(c.options).failed > 0 ? 1 : 0;
+}
+
+}  // namespace
+
+void add_sweep_commands(CLI::App& app, Cli& cli) {
+  auto* sw = app.add_subcommand("sweep", "run the missing cells of a suite (skips cells done with the same config)");
+  auto s = std::make_shared<SweepCommand>();
+  add_sweep_options(sw, *s);
+  sw->add_flag("--dry-run", s->options.dry_run, "list the cells that would run, run nothing");
+  sw->callback([&cli, s] { cli.run([&] { return sweep(cli.global, *s); }); });
+
+  auto* cmp = app.add_subcommand("compare", "sweep a suite (what is missing), then render its report");
+  auto c = std::make_shared<SweepCommand>();
+  add_sweep_options(cmp, *c);
+  cmp->add_option("--baseline", c->report.baseline, "method the t-test compares against")->capture_default_str();
+  cmp->add_option("--out", c->report.out, "report folder (default: results/reports/SUITE)");
+  cmp->callback([&cli, c] {
+    cli.run([&] {
+      const int swept = sweep(cli.global, *c);
+      const auto& o = c->options;
+      c->report.suite = load_suite(o.suite, o.configs_dir.empty() ? default_configs_dir() : o.configs_dir).name;
+      c->report.methods = o.methods;
+      c->report.bits = c->bits;
+      const int rc = render_report(cli.global, c->report);
+      return swept != 0 ? swept : rc;
+    });
+  });
+}
+
+}  // namespace dfq

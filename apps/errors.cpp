@@ -1,0 +1,50 @@
+// One handler for every command: an exception becomes one line on stderr and an exit code.
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <torch/torch.h>
+
+#include <iostream>
+
+#include "apps/commands.h"
+#include "core/util/error.h"
+#include "core/util/interrupt.h"
+#include "core/util/progress.h"
+#include "core/util/rng.h"
+
+namespace dfq {
+
+void Cli::run(const std::function<int()>& body) {
+  configure_threads(global.threads);
+  ProgressReporter::set_enabled(!global.quiet);
+  exit_code = body();
+}
+
+void ensure_parent_dir(const std::string& path) {
+  auto slash = path.find_last_of('/');
+  if (slash == std::string::npos) return;
+  std::string dir = path.substr(0, slash), cur;
+  for (size_t i = 0; i < dir.size(); ++i) {
+    cur += dir[i];
+    if (dir[i] == '/' || i + 1 == dir.size()) mkdir(cur.c_str(), 0755);
+  }
+}
+
+int report_error(const std::exception_ptr& error, const std::string& store) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const InterruptedError& e) {
+    std::cerr << "dfq: interrupted: " << e.what() << " (runs in progress are recorded as interrupted in " << store
+              << ")\n";
+    return 130;
+  } catch (const Error& e) {
+    std::cerr << "dfq: error: " << e.what() << "\n";
+  } catch (const c10::Error& e) {
+    std::string what = e.what_without_backtrace();
+    std::cerr << "dfq: error (LibTorch): " << what.substr(0, what.find('\n')) << "\n";
+  } catch (const std::exception& e) {
+    std::cerr << "dfq: error: " << e.what() << "\n";
+  }
+  return 1;
+}
+
+}  // namespace dfq

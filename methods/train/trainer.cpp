@@ -1,0 +1,107 @@
+#include "methods/train/trainer.h"
+
+#include <fmt/format.h>
+
+#include <map>
+
+#include "core/losses/losses.h"
+#include "core/quant/quantize.h"
+#include "core/util/interrupt.h"
+#include "core/util/progress.h"
+#include "methods/train/evaluation.h"
+
+namespace dfq {
+namespace {
+
+// Per-epoch means of the named loss terms, in first-seen order.
+class EpochTerms {
+ public:
+  void add(const std::string& side, const Terms& terms) {
+    for (const auto& [name, t] : terms) {
+      auto key = side + "_" + name;
+      if (!sums_.count(key)) order_.push_back(key);
+      sums_[key] += t.item<double>();
+    }
+  }
+  // "key value" of the first three terms, for the progress line.
+  std::string status(int64_t iters_so_far) const {
+    std::string s;
+    for (size_t i = 0; i < std::min<size_t>(order_.size(), 3); ++i)
+      s += fmt::format(" {} {:.4g}", order_[i], sums_.at(order_[i]) / iters_so_far);
+    return s;
+  }
+  void means(int64_t iters, Values& out) const {
+    for (const auto& k : order_) out.emplace_back(k, sums_.at(k) / iters);
+  }
+
+ private:
+  std::map<std::string, double> sums_;
+  std::vector<std::string> order_;
+};
+
+// P/Q disagreement on the images Q trained on (generated, or the fixed set).
+struct Disagreement {
+  int64_t mismatch = 0, seen = 0;
+  double kl = 0;
+  void add(const StepTensors& st) {
+    torch::NoGradGuard ng;
+    mismatch += st.z_q.argmax(1).ne(st.z_p.argmax(1)).sum().item<int64_t>();
+    kl += kd_loss(st.z_q, st.z_p, 1.0, 1.0, KDReduction::BatchMean).item<double>();
+    seen += st.y.size(0);
+  }
+};
+
+}  // namespace
+
+std::pair<Terms, Terms> train_iteration(ImageSource& source, StudentStep& q_step, NetImpl& student, const Schedule& s,
+                                        int64_t epoch, int64_t it, StepTensors& st) {
+  StepPosition at{epoch, it, s.position(epoch, it), 1.0};
+  at.lr_factor = s.lr_factor(at.fraction);
+  set_calibration(student, s.calibrating(at.fraction));
+  Terms g = source.next(st, student, at);
+  Terms q = q_step.run(st, at, s.trains_student(at.fraction));
+  return {std::move(g), std::move(q)};
+}
+
+void run_trainer(RunContext& ctx, const Schedule& s, const TrainerParts& parts) {
+  const int64_t epochs = s.epochs, iters = s.iters_per_epoch;
+  Net student = ctx.make_student();
+  auto source = parts.make_source();
+  StudentStep q_step(student, s, parts.student_loss);
+  StudentEvaluator evaluator(ctx);
+  std::vector<EpochEval> evals;
+  ProgressReporter progress(ctx.title, epochs * iters, "it");
+
+  for (int64_t epoch = 0; epoch < epochs; ++epoch) {
+    source->train();
+    EpochTerms terms;
+    Disagreement disagreement;
+    for (int64_t it = 0; it < iters; ++it) {
+      throw_if_stopped();
+      StepTensors st;
+      st.num_classes = ctx.data->info.classes;
+      auto [g, q] = train_iteration(*source, q_step, *student, s, epoch, it, st);
+      terms.add("g", g);
+      terms.add("q", q);
+      disagreement.add(st);
+      std::string status = fmt::format("epoch {}/{}", epoch + 1, epochs) + terms.status(it + 1);
+      if (!evals.empty()) status += fmt::format(" | top1 {:.2f}", evals.back().test_top1);
+      progress.update(epoch * iters + it + 1, status);
+    }
+    Values values;
+    terms.means(iters, values);
+    values.emplace_back("gen_mismatch", 100.0 * disagreement.mismatch / std::max<int64_t>(1, disagreement.seen));
+    values.emplace_back("gen_kl_pq", disagreement.kl / iters);
+    values.emplace_back("lr_q", s.lr_q * s.lr_factor(s.position(epoch, iters - 1)));
+    values.emplace_back("calib_updates", static_cast<double>(calibration_updates(*student)));
+    if (parts.epoch_end) parts.epoch_end(values);
+    evals.push_back(evaluator.evaluate(*student, values));
+    ctx.log->curve(epoch + 1, values);
+  }
+  ctx.student = student;
+  progress.finish(fmt::format("final test top-1 {:.2f}%", evals.back().test_top1));
+  ctx.log->metric("calib_updates", static_cast<double>(calibration_updates(*student)));
+  log_final_metrics(ctx, evals, progress.elapsed_seconds());
+}
+
+}  // namespace dfq

@@ -1,0 +1,39 @@
+// Formatting shared by the report builder and its renderers.
+#pragma once
+#include <fmt/format.h>
+
+#include <cmath>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/config/suite.h"
+#include "reports/statistics.h"
+
+namespace dfq {
+
+inline std::string bits_name(const BitWidth& b) {
+  if (b.w == 32 && b.a == 32) return "FP";
+  return fmt::format("W{}A{}", b.w, b.a);
+}
+
+inline std::string row_label(const std::string& method, const std::map<std::string, double>& metrics) {
+  auto it = metrics.find("finetuned");
+  if (it == metrics.end()) return method;
+  return fmt::format("{} ({})", method, it->second > 0.5 ? "fine-tuned" : "post-training");
+}
+
+inline const std::vector<std::string> kDeploymentKeys = {
+    "weight_bytes_fp32",         "weight_bytes_packed",          "packed_file_bytes",
+    "latency_ms_p50_fp32_b1",    "latency_ms_p50_fakequant_b1",  "latency_ms_p50_fp32_b64",
+    "latency_ms_p50_fakequant_b64", "latency_ms_p50_int8_b1",     "latency_ms_p50_int8_b64",
+    "int8_top1",                 "peak_rss_bytes"};
+
+inline std::string fmt_value(double v) { return std::isfinite(v) ? fmt::format("{:.2f}", v) : "-"; }
+
+inline std::string p_text(const WelchResult& w) {
+  if (!w.valid) return "";
+  return w.p < 0.001 ? "p<0.001" : fmt::format("p={:.3f}", w.p);
+}
+
+}  // namespace dfq

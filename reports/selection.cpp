@@ -1,0 +1,28 @@
+#include "reports/selection.h"
+
+#include <algorithm>
+#include <set>
+#include <tuple>
+
+namespace dfq {
+
+std::vector<SelectedRun> select_runs(const RunStore& store, const RunSelection& s) {
+  RunFilter filter;
+  filter.suite = s.suite;
+  filter.status = "done";
+  std::set<std::tuple<std::string, std::string, std::string, int, int, int64_t>> seen;
+  std::vector<SelectedRun> out;
+  for (const auto& r : store.list_runs(filter)) {  // newest first
+    if (!s.methods.empty() && std::find(s.methods.begin(), s.methods.end(), r.key.method) == s.methods.end()) continue;
+    const BitWidth b{r.key.w_bits, r.key.a_bits};
+    if (!s.bits.empty() && std::find(s.bits.begin(), s.bits.end(), b) == s.bits.end()) continue;
+    auto metrics = store.metrics(r.id);
+    if (!metrics.count(s.metric)) continue;
+    auto row = s.row_of ? s.row_of(r, metrics) : r.key.method;
+    if (!seen.insert({row, r.key.model, r.key.dataset, b.w, b.a, r.key.seed}).second) continue;  // an older run
+    out.push_back({r, std::move(metrics), std::move(row)});
+  }
+  return out;
+}
+
+}  // namespace dfq

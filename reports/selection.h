@@ -1,0 +1,34 @@
+// Which runs a table or a check reads: of every cell (row, model, data set, bit-widths,
+// seed) of a suite, the newest finished run that has the metric. The one place this rule
+// lives; reports and the accuracy gate both use it.
+#pragma once
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/config/suite.h"
+#include "core/store/run_store.h"
+
+namespace dfq {
+
+struct SelectedRun {
+  RunRecord run;
+  std::map<std::string, double> metrics;
+  std::string row;  // the row the run belongs to (its method, unless `row_of` says otherwise)
+};
+
+struct RunSelection {
+  std::string suite;
+  std::string metric = "top1";
+  std::vector<std::string> methods;  // only these, if given
+  std::vector<BitWidth> bits;        // only these, if given
+  // The row of a run; runs of one method in different rows are different cells (zeroq's
+  // post-training and fine-tuned protocols). Default: the method.
+  std::function<std::string(const RunRecord&, const std::map<std::string, double>&)> row_of;
+};
+
+// Newest first.
+std::vector<SelectedRun> select_runs(const RunStore& store, const RunSelection& selection);
+
+}  // namespace dfq

@@ -1,0 +1,85 @@
+// A cell resolved once: precedence of presets and overrides, the auto rules, and the
+// resolved-cell file a sweep worker runs.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "apps/cell.h"
+#include "core/util/error.h"
+#include "methods/train/schedule.h"
+#include "tests/test_util.h"
+
+namespace dfq {
+namespace {
+
+CellRequest request(const std::string& method) {
+  CellRequest r;
+  r.key.method = method;
+  r.key.model = "lenet5";
+  r.key.dataset = "fashion-mnist";
+  r.key.w_bits = 3;
+  r.key.a_bits = 3;
+  return r;
+}
+
+TEST(Cell, PresetThenOverridesInOrderThenAutoRules) {
+  auto r = request("adadfq");
+  r.preset = "short";                                   // epochs=4, iters 50, ema, calib 1
+  r.overrides = {"epochs=8", "lr_steps=2,6", "epochs=6"};  // later wins
+  auto cell = resolve_cell(r);
+  const auto s = Schedule::block().read(cell.config);
+  EXPECT_EQ(s.epochs, 6);
+  EXPECT_EQ(s.iters_per_epoch, 50);
+  EXPECT_EQ(s.lr_steps, (std::vector<double>{2, 6}));
+  EXPECT_DOUBLE_EQ(s.warmup_epochs, 1.0);  // auto: max(1 % of 6, calib 1)
+  EXPECT_EQ(cell.quant.tracker, RangeTrackerKind::Ema);
+  EXPECT_EQ(cell.quant.a_bits, 3);
+  EXPECT_DOUBLE_EQ(cell.config.json().at("lambda_l").get<double>(), 0.1);  // auto at 3 bits
+}
+
+TEST(Cell, ResolvedFileRoundTripsAndIsChecked) {
+  testing::TempDir dir;
+  auto r = request("qimera");
+  r.preset = "tiny";
+  auto cell = resolve_cell(r);
+  write_resolved_cell(dir.file("cell.json"), cell);
+  auto back = load_resolved_cell(dir.file("cell.json"));
+  EXPECT_EQ(back.config.dump(), cell.config.dump());
+  EXPECT_EQ(back.config.hash(), cell.config.hash());
+  EXPECT_EQ(back.method->name, "qimera");
+  EXPECT_EQ(back.quant.tracker, RangeTrackerKind::Ema);
+
+  auto j = cell.to_json();
+  j["config"]["mix_prob"] = 2.0;
+  std::ofstream(dir.file("bad.json")) << j.dump();
+  try {
+    load_resolved_cell(dir.file("bad.json"));
+    FAIL() << "expected an error";
+  } catch (const InvalidInputError& e) {
+    EXPECT_EQ(std::string(e.what()), dir.file("bad.json") + ": bad value for mix_prob: expected a number in [0, 1], got 2.0");
+  }
+  j = cell.to_json();
+  j["config"]["warmup_epochs"] = 5.0;  // a cross-key rule: never trains (epochs 1)
+  std::ofstream(dir.file("never.json")) << j.dump();
+  EXPECT_THROW(load_resolved_cell(dir.file("never.json")), InvalidInputError);
+  std::ofstream(dir.file("junk.json")) << "{ not json";
+  EXPECT_THROW(load_resolved_cell(dir.file("junk.json")), InvalidInputError);
+  EXPECT_THROW(load_resolved_cell(dir.file("absent.json")), MissingFileError);
+}
+
+TEST(Cell, OfficialTrackerNeedsOneOrAboutTwoHundredUpdates) {
+  auto noise = request("noise");
+  noise.overrides = {"calib_batches=20"};  // official by default
+  EXPECT_THROW(resolve_cell(noise), InvalidInputError);
+  noise.overrides = {"calib_batches=1"};  // one update is the batch's exact min/max
+  EXPECT_NO_THROW(resolve_cell(noise));
+  noise.overrides = {"calib_batches=20", "range_tracker=ema"};
+  EXPECT_NO_THROW(resolve_cell(noise));
+  auto gdfq = request("gdfq");
+  gdfq.overrides = {"iters_per_epoch=50"};  // auto calibration: 4 epochs = 200 iterations
+  auto cell = resolve_cell(gdfq);
+  EXPECT_DOUBLE_EQ(Schedule::block().read(cell.config).calib_epochs, 4.0);
+}
+
+}  // namespace
+}  // namespace dfq
