@@ -24,6 +24,7 @@ void add_sweep_options(CLI::App* cmd, SweepCommand& c) {
   cmd->add_option("--bits", c.bits, "only these bit-widths: 4 (W4A4) or 4/8 (W4A8), comma-separated")->delimiter(',');
   cmd->add_option("--seeds", o.seeds, "only these seeds (comma-separated)")->delimiter(',');
   cmd->add_option("--configs", o.configs_dir, "folder of suite files (default: configs/)");
+  cmd->footer(suite_keys_help());
 }
 
 // Runs the sweep with the global store and cache; 1 when a cell failed. A stop (Ctrl-C)

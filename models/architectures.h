@@ -7,37 +7,37 @@
 
 namespace dfq {
 
-// CIFAR-style ResNet (pytorchcv layout: 3x3 stem, three stages of 16/32/64 channels,
-// 1x1 conv + BN projection shortcuts). depth = 6n + 2.
-class CifarResNetImpl : public NetImpl {
+// The ResNets: a stem (conv, BN, activation; a max pool for the ImageNet layout), units,
+// mean pool, linear classifier. The two layouts differ only in what they build.
+class ResNetImpl : public NetImpl {
  public:
-  CifarResNetImpl(const ModelSpec& spec, int depth);
   torch::Tensor features(const torch::Tensor& x) override;
   torch::Tensor head(const torch::Tensor& f) override;
   std::unique_ptr<Int8Model> to_int8(const Int8Options& options) override;
 
- private:
+ protected:
+  ResNetImpl(const ModelSpec& spec, bool max_pool) : NetImpl(spec), max_pool_(max_pool) {}
   QConv2d conv1{nullptr};
   TapBatchNorm2d bn1{nullptr};
   QAct act1{nullptr};
-  torch::nn::Sequential stages;
+  torch::nn::Sequential units;  // registered as "stages" (CIFAR) or "layers" (ImageNet)
   QLinear fc{nullptr};
+
+ private:
+  bool max_pool_;
+};
+
+// CIFAR-style ResNet (pytorchcv layout: 3x3 stem, three stages of 16/32/64 channels,
+// 1x1 conv + BN projection shortcuts). depth = 6n + 2.
+class CifarResNetImpl : public ResNetImpl {
+ public:
+  CifarResNetImpl(const ModelSpec& spec, int depth);
 };
 
 // ImageNet-style ResNet (torchvision layout, v1.5 bottlenecks). depth 18 or 50.
-class ImageNetResNetImpl : public NetImpl {
+class ImageNetResNetImpl : public ResNetImpl {
  public:
   ImageNetResNetImpl(const ModelSpec& spec, int depth);
-  torch::Tensor features(const torch::Tensor& x) override;
-  torch::Tensor head(const torch::Tensor& f) override;
-  std::unique_ptr<Int8Model> to_int8(const Int8Options& options) override;
-
- private:
-  QConv2d conv1{nullptr};
-  TapBatchNorm2d bn1{nullptr};
-  QAct act1{nullptr};
-  torch::nn::Sequential layers;
-  QLinear fc{nullptr};
 };
 
 // MobileNetV2 (torchvision layout, width 1.0).

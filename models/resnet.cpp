@@ -145,7 +145,20 @@ std::unique_ptr<Int8Model> lower_resnet(const QConv2dImpl& conv1, const TapBatch
 
 }  // namespace
 
-CifarResNetImpl::CifarResNetImpl(const ModelSpec& spec, int depth) : NetImpl(spec) {
+torch::Tensor ResNetImpl::features(const torch::Tensor& x) {
+  auto y = act1(bn1(conv1(x)));
+  if (max_pool_) y = torch::max_pool2d(y, {3, 3}, {2, 2}, {1, 1});
+  y = units->forward(y);
+  return torch::adaptive_avg_pool2d(y, {1, 1}).flatten(1);
+}
+
+torch::Tensor ResNetImpl::head(const torch::Tensor& f) { return fc(f); }
+
+std::unique_ptr<Int8Model> ResNetImpl::to_int8(const Int8Options& options) {
+  return lower_resnet(*conv1, *bn1, *act1, max_pool_, units, *fc, options);
+}
+
+CifarResNetImpl::CifarResNetImpl(const ModelSpec& spec, int depth) : ResNetImpl(spec, /*max_pool=*/false) {
   if (depth < 8 || (depth - 2) % 6 != 0)
     throw InvalidInputError(fmt::format("CIFAR ResNet depth must be 6n+2, got {}", depth));
   const int n = (depth - 2) / 6;
@@ -156,28 +169,16 @@ CifarResNetImpl::CifarResNetImpl(const ModelSpec& spec, int depth) : NetImpl(spe
   int64_t in = 16;
   for (int s = 0; s < 3; ++s) {
     for (int u = 0; u < n; ++u) {
-      stages->push_back(fmt::format("stage{}_unit{}", s + 1, u + 1),
-                        BasicUnit(in, widths[s], (s > 0 && u == 0) ? 2 : 1));
+      units->push_back(fmt::format("stage{}_unit{}", s + 1, u + 1), BasicUnit(in, widths[s], (s > 0 && u == 0) ? 2 : 1));
       in = widths[s];
     }
   }
-  register_module("stages", stages);
+  register_module("stages", units);
   fc = register_module("fc", QLinear(nn::LinearOptions(64, spec.num_classes)));
   init_conv_bn(*this);
 }
 
-torch::Tensor CifarResNetImpl::features(const torch::Tensor& x) {
-  auto y = stages->forward(act1(bn1(conv1(x))));
-  return torch::adaptive_avg_pool2d(y, {1, 1}).flatten(1);
-}
-
-torch::Tensor CifarResNetImpl::head(const torch::Tensor& f) { return fc(f); }
-
-std::unique_ptr<Int8Model> CifarResNetImpl::to_int8(const Int8Options& options) {
-  return lower_resnet(*conv1, *bn1, *act1, /*max_pool=*/false, stages, *fc, options);
-}
-
-ImageNetResNetImpl::ImageNetResNetImpl(const ModelSpec& spec, int depth) : NetImpl(spec) {
+ImageNetResNetImpl::ImageNetResNetImpl(const ModelSpec& spec, int depth) : ResNetImpl(spec, /*max_pool=*/true) {
   std::vector<int> blocks;
   bool bottleneck = false;
   if (depth == 18) {
@@ -198,30 +199,17 @@ ImageNetResNetImpl::ImageNetResNetImpl(const ModelSpec& spec, int depth) : NetIm
       const int64_t stride = (s > 0 && u == 0) ? 2 : 1;
       const auto name = fmt::format("layer{}_{}", s + 1, u);
       if (bottleneck) {
-        layers->push_back(std::string(name), BottleneckUnit(in, width, stride));
+        units->push_back(std::string(name), BottleneckUnit(in, width, stride));
         in = width * 4;
       } else {
-        layers->push_back(std::string(name), BasicUnit(in, width, stride));
+        units->push_back(std::string(name), BasicUnit(in, width, stride));
         in = width;
       }
     }
   }
-  register_module("layers", layers);
+  register_module("layers", units);
   fc = register_module("fc", QLinear(nn::LinearOptions(in, spec.num_classes)));
   init_conv_bn(*this);
-}
-
-torch::Tensor ImageNetResNetImpl::features(const torch::Tensor& x) {
-  auto y = act1(bn1(conv1(x)));
-  y = torch::max_pool2d(y, {3, 3}, {2, 2}, {1, 1});
-  y = layers->forward(y);
-  return torch::adaptive_avg_pool2d(y, {1, 1}).flatten(1);
-}
-
-torch::Tensor ImageNetResNetImpl::head(const torch::Tensor& f) { return fc(f); }
-
-std::unique_ptr<Int8Model> ImageNetResNetImpl::to_int8(const Int8Options& options) {
-  return lower_resnet(*conv1, *bn1, *act1, /*max_pool=*/true, layers, *fc, options);
 }
 
 }  // namespace dfq

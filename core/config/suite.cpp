@@ -47,6 +47,47 @@ std::vector<BitWidth> bit_list(const YAML::Node& n, const std::string& where) {
 
 }  // namespace
 
+const std::vector<SuiteKey>& suite_keys() {
+  using Read = std::function<void(Suite&, const YAML::Node&, const std::string&)>;
+  auto text = [](std::string Suite::*m) -> Read {
+    return [m](Suite& s, const YAML::Node& n, const std::string& where) { s.*m = scalar_text(n, where); };
+  };
+  static const std::vector<SuiteKey> keys = {
+      {"name", false, "the suite's name, recorded with every run (default: the file's name)", text(&Suite::name)},
+      {"description", false, "one line shown in reports", text(&Suite::description)},
+      {"dataset", true, "the data set (dfq data lists them)", text(&Suite::dataset)},
+      {"model", true, "the teacher architecture", text(&Suite::model)},
+      {"data_root", false, "where the data set is (default: its usual place)", text(&Suite::data_root)},
+      {"zoo", false, "the teacher zoo folder (default: models/zoo)", text(&Suite::zoo)},
+      {"needs", false, "what the user must provide, shown when it is missing", text(&Suite::needs)},
+      {"methods", true, "list of methods (dfq list)",
+       [](Suite& s, const YAML::Node& n, const std::string&) { s.methods = n.as<std::vector<std::string>>(); }},
+      {"bits", true, "list of bit-widths: 4 (W4A4) or \"4/8\" (W4A8)",
+       [](Suite& s, const YAML::Node& n, const std::string& where) { s.bits = bit_list(n, where); }},
+      {"extra_bits", false, "per method, bit-widths added to bits",
+       [](Suite& s, const YAML::Node& n, const std::string& where) {
+         for (const auto& kv : n) s.extra_bits[kv.first.as<std::string>()] = bit_list(kv.second, where);
+       }},
+      {"seeds", true, "list of seeds",
+       [](Suite& s, const YAML::Node& n, const std::string&) { s.seeds = n.as<std::vector<int64_t>>(); }},
+      {"preset", false, "a method preset applied first (tiny, short)", text(&Suite::preset)},
+      {"set", false, "settings for every method that has them (dfq list --config)",
+       [](Suite& s, const YAML::Node& n, const std::string& where) { s.set = assignments(n, where); }},
+      {"method_set", false, "per method, settings applied after set",
+       [](Suite& s, const YAML::Node& n, const std::string& where) {
+         for (const auto& kv : n)
+           s.method_set[kv.first.as<std::string>()] = assignments(kv.second, where + "." + kv.first.as<std::string>());
+       }},
+  };
+  return keys;
+}
+
+std::string suite_keys_help() {
+  std::string out = "Suite file keys (configs/NAME.yaml):\n";
+  for (const auto& k : suite_keys()) out += fmt::format("  {:<12} {}{}\n", k.key, k.required ? "(required) " : "", k.doc);
+  return out;
+}
+
 std::string default_configs_dir() { return (fs::path(source_dir()) / "configs").string(); }
 
 BitWidth parse_bit_width(const std::string& text) {
@@ -86,40 +127,26 @@ Suite load_suite(const std::string& name_or_path, const std::string& configs_dir
     throw InvalidInputError(fmt::format("{}: not valid YAML: {}", path, e.what()));
   }
   if (!root.IsMap()) throw InvalidInputError(fmt::format("{}: expected a map of suite settings", path));
-  static const std::vector<std::string> known = {"name",  "description", "dataset", "model",      "data_root",
-                                                 "zoo",   "needs",       "methods", "bits",       "extra_bits",
-                                                 "seeds", "preset",      "set",     "method_set"};
-  for (const auto& kv : root) {
-    auto key = kv.first.as<std::string>();
-    if (std::find(known.begin(), known.end(), key) == known.end())
-      throw InvalidInputError(fmt::format("{}: unknown key '{}'; valid: {}", path, key, fmt::join(known, ", ")));
-  }
-  auto need = [&](const char* key) {
-    if (!root[key]) throw InvalidInputError(fmt::format("{}: missing required key '{}'", path, key));
-    return root[key];
-  };
   Suite s;
   s.path = path;
+  s.name = fs::path(path).stem().string();
+  for (const auto& kv : root) {
+    const auto key = kv.first.as<std::string>();
+    const auto& keys = suite_keys();
+    if (std::none_of(keys.begin(), keys.end(), [&](const SuiteKey& k) { return key == k.key; })) {
+      std::vector<std::string> names;
+      for (const auto& k : keys) names.push_back(k.key);
+      throw InvalidInputError(fmt::format("{}: unknown key '{}'; valid: {}", path, key, fmt::join(names, ", ")));
+    }
+  }
   try {
-    s.name = root["name"] ? root["name"].as<std::string>() : fs::path(path).stem().string();
-    s.description = root["description"] ? root["description"].as<std::string>() : "";
-    s.dataset = need("dataset").as<std::string>();
-    s.model = need("model").as<std::string>();
-    s.data_root = root["data_root"] ? scalar_text(root["data_root"], path + ": data_root") : "";
-    s.zoo = root["zoo"] ? scalar_text(root["zoo"], path + ": zoo") : "";
-    s.needs = root["needs"] ? root["needs"].as<std::string>() : "";
-    s.methods = need("methods").as<std::vector<std::string>>();
-    s.bits = bit_list(need("bits"), path + ": bits");
-    if (root["extra_bits"])
-      for (const auto& kv : root["extra_bits"])
-        s.extra_bits[kv.first.as<std::string>()] = bit_list(kv.second, path + ": extra_bits");
-    s.seeds = need("seeds").as<std::vector<int64_t>>();
-    s.preset = root["preset"] ? scalar_text(root["preset"], path + ": preset") : "";
-    s.set = assignments(root["set"], path + ": set");
-    if (root["method_set"])
-      for (const auto& kv : root["method_set"])
-        s.method_set[kv.first.as<std::string>()] =
-            assignments(kv.second, path + ": method_set." + kv.first.as<std::string>());
+    for (const auto& k : suite_keys()) {
+      if (root[k.key]) {
+        k.read(s, root[k.key], fmt::format("{}: {}", path, k.key));
+      } else if (k.required) {
+        throw InvalidInputError(fmt::format("{}: missing required key '{}' ({})", path, k.key, k.doc));
+      }
+    }
   } catch (const YAML::Exception& e) {
     throw InvalidInputError(fmt::format("{}: {}", path, e.what()));
   }

@@ -2,9 +2,14 @@
 // one teacher and data set) and the one schedule they share. Parsing only; apps/ check the
 // names against the registry and expand the grid.
 #pragma once
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
+
+namespace YAML {
+class Node;
+}
 
 namespace dfq {
 
@@ -28,6 +33,17 @@ struct Suite {
   std::vector<std::pair<std::string, std::string>> set;
   std::map<std::string, std::vector<std::pair<std::string, std::string>>> method_set;
 };
+
+// Every key a suite file may have, declared once: name, whether required, meaning, and
+// how it is read (validation, `dfq sweep --help`).
+struct SuiteKey {
+  const char* key;
+  bool required;
+  const char* doc;
+  std::function<void(Suite&, const YAML::Node&, const std::string& where)> read;
+};
+const std::vector<SuiteKey>& suite_keys();
+std::string suite_keys_help();
 
 // Reads a suite from a file, or by name from `configs_dir`/<name>.yaml. Throws
 // InvalidInputError / MissingFileError naming the file, the key and what is expected.
