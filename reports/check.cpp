@@ -8,8 +8,6 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <set>
-#include <tuple>
 
 #include "core/util/atomic_file.h"
 #include "core/util/error.h"
@@ -82,17 +80,14 @@ Reference reference_from_store(const RunStore& store, const std::string& suite, 
 std::vector<CheckOutcome> check_reference(const RunStore& store, const Reference& ref) {
   RunSelection selection;
   selection.suite = ref.suite;
-  std::map<std::tuple<std::string, std::string, std::string, int, int, int64_t>, double> newest;
-  for (const auto& sel : select_runs(store, selection)) {
-    const auto& k = sel.run.key;
-    newest[{k.method, k.model, k.dataset, k.w_bits, k.a_bits, k.seed}] = sel.metrics.at("top1");
-  }
+  std::map<CellId, double> newest;
+  for (const auto& sel : select_runs(store, selection)) newest[cell_id(sel.run.key, sel.row)] = sel.metrics.at("top1");
   std::vector<CheckOutcome> out;
   for (const auto& c : ref.cells) {
     CheckOutcome o;
     o.cell = c;
     o.atol = c.atol >= 0 ? c.atol : ref.atol;
-    auto it = newest.find({c.key.method, c.key.model, c.key.dataset, c.key.w_bits, c.key.a_bits, c.key.seed});
+    auto it = newest.find(cell_id(c.key, c.key.method));
     if (it != newest.end()) o.got = it->second;
     if (!o.got) o.verdict = Verdict::Missing;
     else if (*o.got < c.top1 - o.atol) o.verdict = Verdict::Regression;

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <set>
-#include <tuple>
 
 namespace dfq {
 
@@ -10,7 +9,7 @@ std::vector<SelectedRun> select_runs(const RunStore& store, const RunSelection& 
   RunFilter filter;
   filter.suite = s.suite;
   filter.status = "done";
-  std::set<std::tuple<std::string, std::string, std::string, int, int, int64_t>> seen;
+  std::set<CellId> seen;
   std::vector<SelectedRun> out;
   for (const auto& r : store.list_runs(filter)) {  // newest first
     if (!s.methods.empty() && std::find(s.methods.begin(), s.methods.end(), r.key.method) == s.methods.end()) continue;
@@ -19,7 +18,7 @@ std::vector<SelectedRun> select_runs(const RunStore& store, const RunSelection& 
     auto metrics = store.metrics(r.id);
     if (!metrics.count(s.metric)) continue;
     auto row = s.row_of ? s.row_of(r, metrics) : r.key.method;
-    if (!seen.insert({row, r.key.model, r.key.dataset, b.w, b.a, r.key.seed}).second) continue;  // an older run
+    if (!seen.insert(cell_id(r.key, row)).second) continue;  // an older run
     out.push_back({r, std::move(metrics), std::move(row)});
   }
   return out;

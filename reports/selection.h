@@ -5,12 +5,19 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "core/config/suite.h"
 #include "core/store/run_store.h"
 
 namespace dfq {
+
+// A cell of a suite: row (the method, or a protocol label), model, data set, W, A, seed.
+using CellId = std::tuple<std::string, std::string, std::string, int, int, int64_t>;
+inline CellId cell_id(const RunKey& k, const std::string& row) {
+  return {row, k.model, k.dataset, k.w_bits, k.a_bits, k.seed};
+}
 
 struct SelectedRun {
   RunRecord run;

@@ -9,6 +9,7 @@
 #include "core/util/error.h"
 #include "reports/check.h"
 #include "reports/report.h"
+#include "reports/selection.h"
 #include "reports/statistics.h"
 #include "tests/test_util.h"
 
@@ -72,6 +73,44 @@ int64_t add_run(RunStore& store, const std::string& method, int bits, int64_t se
   store.log_curves(id, 2, {{"test_top1", top1}, {"h_p50", 0.5}});
   store.finish_run(id, extra);
   return id;
+}
+
+// The one rule reports and the gate share: per cell, the newest finished run that has the
+// metric; rows split a method's protocols; filters drop the rest.
+TEST(Selection, NewestFinishedRunPerCellThatHasTheMetric) {
+  testing::TempDir dir;
+  RunStore store(dir.file("runs.sqlite"));
+  add_run(store, "gdfq", 4, 0, 80.0);
+  const int64_t newer = add_run(store, "gdfq", 4, 0, 81.0);
+  add_run(store, "gdfq", 4, 1, 70.0);
+  add_run(store, "gdfq", 3, 0, 60.0, "s", {{"finetuned", 1}});
+  const int64_t post = add_run(store, "gdfq", 3, 0, 50.0, "s", {{"finetuned", 0}});
+  add_run(store, "adasg", 4, 0, 90.0, "other-suite");
+  RunKey k;
+  k.suite = "s";
+  k.method = "gdfq";
+  k.model = "resnet20";
+  k.dataset = "cifar10";
+  k.w_bits = k.a_bits = 4;
+  store.begin_run(k, "{}", "h", env(), "p", 2020);  // still running: never selected
+
+  RunSelection sel;
+  sel.suite = "s";
+  auto runs = select_runs(store, sel);
+  ASSERT_EQ(runs.size(), 3u);  // W4 seed 0 (newest), W4 seed 1, W3 seed 0 (newest of two)
+  EXPECT_EQ(runs[0].run.id, post);
+  EXPECT_EQ(runs[1].run.key.seed, 1);
+  EXPECT_EQ(runs[2].run.id, newer);
+  EXPECT_DOUBLE_EQ(runs[2].metrics.at("top1"), 81.0);
+
+  sel.row_of = [](const RunRecord& r, const std::map<std::string, double>& m) {
+    return m.count("finetuned") ? r.key.method + (m.at("finetuned") > 0.5 ? "+ft" : "+pt") : r.key.method;
+  };
+  EXPECT_EQ(select_runs(store, sel).size(), 4u);  // the two W3 protocols are two cells
+  sel.bits = {{4, 4}};
+  EXPECT_EQ(select_runs(store, sel).size(), 2u);
+  sel.metric = "no_such_metric";
+  EXPECT_TRUE(select_runs(store, sel).empty());
 }
 
 TEST(Report, TableHasMeansPublishedNumbersAndTTests) {
