@@ -76,7 +76,7 @@ void iteration(benchmark::State& state, const std::string& method) {
   const int bits = static_cast<int>(state.range(1));
   CellRequest request;
   request.key = {"bench", method, "resnet20", "fashion-mnist", bits, bits, 0};
-  request.overrides = {fmt::format("batch_size={}", b), "range_tracker=ema", "calib_epochs=0", "warmup_epochs=0"};
+  request.overrides = {fmt::format("batch_size={}", b), "range_tracker=ema", "calib_epochs=1", "warmup_epochs=0"};
   const ResolvedCell cell = resolve_cell(request);
   DataSplits data;  // the shape of the data only: an iteration reads no image
   data.info = dataset_info("fashion-mnist");
@@ -93,7 +93,7 @@ void iteration(benchmark::State& state, const std::string& method) {
   Net student = ctx.make_student();
   {
     torch::NoGradGuard ng;
-    student->forward(torch::randn({b, 1, 28, 28}));  // ranges from one batch, then fixed
+    student->forward(torch::randn({b, 1, 28, 28}));  // ranges from one batch, then fixed (epoch >= calib_epochs)
   }
   auto source = parts.make_source();
   StudentStep q_step(student, schedule, parts.student_loss);

@@ -35,11 +35,7 @@ void fused_fake_quant(const float* x, float* out, int64_t rows, int64_t cols, co
   constexpr float kMagic = 12582912.0f;  // 1.5 * 2^23
   auto row = [&](int64_t r, int64_t begin, int64_t end) {
     const float range = hi[r] - lo[r];
-    if (!(range > 0.0f)) {  // a constant channel passes through
-      std::copy(x + r * cols + begin, x + r * cols + end, out + r * cols + begin);
-      return;
-    }
-    const float s = n / std::max(range, 1e-8f);
+    const float s = n / std::max(range, 1e-8f);  // a zero-width range: every value lands on ~lo
     const float zp = std::nearbyint(s * lo[r]) + half;
     const float* xi = x + r * cols;
     float* oi = out + r * cols;
@@ -97,10 +93,7 @@ torch::Tensor fake_quant_forward(const torch::Tensor& x, const torch::Tensor& x_
   auto range = x_max - x_min;
   auto scale = n / range.clamp_min(1e-8);
   auto zp = (scale * x_min).round_().add_(half);
-  auto out = (x * scale).sub_(zp).round_().clamp_(-half, half - 1.0).add_(zp).div_(scale);
-  auto degenerate = range <= 0;
-  if (degenerate.any().item<bool>()) out = torch::where(degenerate, x, out);
-  return out;
+  return (x * scale).sub_(zp).round_().clamp_(-half, half - 1.0).add_(zp).div_(scale);
 }
 
 torch::Tensor fake_quant_ste(const torch::Tensor& x, const torch::Tensor& x_min,

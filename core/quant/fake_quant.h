@@ -2,7 +2,10 @@
 // AdaSG, AdaDFQ) with a straight-through backward:
 //   s = (2^k - 1) / (max - min);  zp = round(s * min) + 2^(k-1)
 //   q = clamp(round(s * x - zp), -2^(k-1), 2^(k-1) - 1);  x_hat = (q + zp) / s
-// A channel (or tensor) with max == min passes through unchanged.
+// A zero-width range (max == min) is clamped to 1e-8, as in the official code
+// (quantization_utils/quant_utils.py of GDFQ and its successors): every value then lands
+// within 1e-8 of min, so a constant channel keeps its value and an uncalibrated activation
+// is never left in float.
 #pragma once
 #include <torch/torch.h>
 

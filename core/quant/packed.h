@@ -2,8 +2,8 @@
 // codes q (the fake quantizer's q, two's complement in b bits, packed densely: two 4-bit
 // codes per byte, four 2-bit codes, ...) plus one fp32 scale s and zero point zp per
 // output channel; x_hat = (q + zp) / s reproduces the fake-quantized weight exactly.
-// A constant channel (max == min, which the quantizer passes through) is stored with
-// s = 0 and its value in zp.
+// A constant channel (max == min: the quantizer puts every value within 1e-8 of it) is
+// stored with s = 0 and its value in zp.
 #pragma once
 #include <torch/torch.h>
 

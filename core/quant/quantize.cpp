@@ -22,6 +22,11 @@ const ParamBlock<QuantConfig>& quant_block() {
 }
 
 void check_calibration_updates(const QuantConfig& c, double updates, const std::string& source) {
+  if (c.a_bits < 32 && updates < 1)
+    throw InvalidInputError(fmt::format(
+        "{} gives no calibration update: the A{} student's activation ranges would never be set; calibrate for at "
+        "least one iteration",
+        source, c.a_bits));
   if (c.tracker != RangeTrackerKind::Official || c.a_bits >= 32 || updates <= 1 || updates >= 200) return;
   throw InvalidInputError(fmt::format(
       "range_tracker=official with {:.0f} calibration updates ({}) freezes absurd activation ranges: after the "

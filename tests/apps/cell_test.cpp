@@ -81,5 +81,22 @@ TEST(Cell, OfficialTrackerNeedsOneOrAboutTwoHundredUpdates) {
   EXPECT_DOUBLE_EQ(Schedule::block().read(cell.config).calib_epochs, 4.0);
 }
 
+// A student labelled WxAy must be quantized: no calibration means its activation ranges
+// are never set, with any tracker.
+TEST(Cell, QuantizedActivationsNeedAtLeastOneCalibrationUpdate) {
+  for (const char* tracker : {"ema", "minmax", "official"}) {
+    auto r = request("gdfq");
+    r.overrides = {std::string("range_tracker=") + tracker, "calib_epochs=0", "warmup_epochs=0"};
+    try {
+      resolve_cell(r);
+      ADD_FAILURE() << tracker << ": expected a refusal";
+    } catch (const InvalidInputError& e) {
+      EXPECT_NE(std::string(e.what()).find("gives no calibration update"), std::string::npos) << e.what();
+    }
+    r.key.w_bits = r.key.a_bits = 32;  // nothing to calibrate
+    EXPECT_NO_THROW(resolve_cell(r)) << tracker;
+  }
+}
+
 }  // namespace
 }  // namespace dfq

@@ -15,8 +15,7 @@ namespace {
 // The ZeroQ formula written out element by element in float arithmetic.
 float reference_fake_quant(float x, float lo, float hi, int k) {
   const float n = std::pow(2.0f, k) - 1.0f, half = std::pow(2.0f, k - 1);
-  if (hi - lo <= 0) return x;
-  const float s = n / (hi - lo);
+  const float s = n / std::max(hi - lo, 1e-8f);  // the official clamp of a zero-width range
   const float zp = std::nearbyint(s * lo) + half;
   float q = std::nearbyint(x * s - zp);
   q = std::min(std::max(q, -half), half - 1.0f);
@@ -38,7 +37,7 @@ TEST(FakeQuant, PerChannelWeightsMatchFormulaForAllBitWidths) {
     torch::NoGradGuard ng;
     w[1].sub_(5.0);   // entirely negative channel
     w[2].mul_(0.01);  // narrow channel
-    w[3].fill_(0.7);  // constant channel passes through
+    w[3].fill_(0.7);  // constant channel: every value within 1e-8 of 0.7
   }
   for (int k = 2; k <= 8; ++k) {
     auto y = fake_quant_weight(w, k);
@@ -54,7 +53,7 @@ TEST(FakeQuant, PerChannelWeightsMatchFormulaForAllBitWidths) {
       }
       EXPECT_LE(levels.size(), size_t(1) << k);
     }
-    EXPECT_TRUE(torch::equal(y[3], w[3])) << "constant channel must pass through, k=" << k;
+    EXPECT_TRUE(torch::allclose(y[3], w[3], 0, 1e-6)) << "constant channel keeps its value, k=" << k;
   }
 }
 
@@ -157,6 +156,22 @@ namespace {
 
 // The fused CPU kernel (contiguous float32, per-tensor or per-channel range) and the tensor
 // formula (taken for a non-contiguous input) agree bit for bit, ties and clamping included.
+// A zero-width range is clamped to 1e-8 as in the official code: every value lands on
+// (within 1e-8 of) the range's one point, whatever the input; the student is quantized,
+// never left in float (an uncalibrated activation quantizer has the range [0, 0]).
+TEST(FakeQuant, ZeroWidthRangeCollapsesToItsPoint) {
+  auto x = torch::tensor({-3.0f, 0.0f, 0.5f, 2.0f, 7.0f});
+  for (int bits : {2, 4, 8}) {
+    auto at_zero = fake_quant_activation(x, 0.0, 0.0, bits);
+    EXPECT_TRUE(torch::allclose(at_zero, torch::zeros_like(x), 0, 1e-6)) << at_zero;
+    auto at_one = fake_quant_forward(x, torch::tensor(1.0f), torch::tensor(1.0f), bits);
+    EXPECT_TRUE(torch::allclose(at_one, torch::ones_like(x), 0, 1e-6)) << at_one;
+    auto strided = torch::stack({x, x}, 1).select(1, 0);  // not contiguous: the tensor path
+    ASSERT_FALSE(strided.is_contiguous());
+    EXPECT_TRUE(torch::equal(fake_quant_forward(strided, torch::tensor(1.0f), torch::tensor(1.0f), bits), at_one));
+  }
+}
+
 TEST(FakeQuant, FusedKernelEqualsTensorFormulaBitForBit) {
   torch::manual_seed(8);
   for (int bits : {2, 3, 4, 6, 8}) {
@@ -171,7 +186,7 @@ TEST(FakeQuant, FusedKernelEqualsTensorFormulaBitForBit) {
     auto [clo, chi] = torch::aminmax(base, 1);
     clo = clo.view({64, 1}).contiguous();
     chi = chi.view({64, 1}).contiguous();
-    chi[5] = clo[5];  // a constant channel passes through
+    chi[5] = clo[5];  // a zero-width range
     EXPECT_TRUE(torch::equal(fake_quant_forward(base, clo, chi, bits), fake_quant_forward(strided, clo, chi, bits)))
         << bits;
   }
