@@ -51,6 +51,14 @@ QuantConfig quant_of(const RunKey& key, const Config& config) {
   return q;
 }
 
+// The method's deviations and the cell's own notes.
+std::vector<std::string> notes_of(const ResolvedCell& cell, const ModelSpec& spec) {
+  std::vector<std::string> notes = cell.method->deviations;
+  if (cell.method->cell_notes)
+    for (auto& n : cell.method->cell_notes(cell.config, cell.quant, spec)) notes.push_back(std::move(n));
+  return notes;
+}
+
 }  // namespace
 
 ResolvedCell resolve_cell(const CellRequest& req) {
@@ -67,20 +75,22 @@ ResolvedCell resolve_cell(const CellRequest& req) {
   cell.quant = quant_of(req.key, cell.config);
   if (cell.method->resolve) cell.method->resolve(cell.config, cell.quant, spec);
   if (cell.method->validate) cell.method->validate(cell.config, cell.quant);
+  cell.notes = notes_of(cell, spec);
   return cell;
 }
 
 nlohmann::json ResolvedCell::to_json() const {
   return {{"format", kFormat},         {"suite", key.suite},   {"method", key.method}, {"model", key.model},
           {"dataset", key.dataset},    {"w_bits", key.w_bits}, {"a_bits", key.a_bits}, {"seed", key.seed},
-          {"data_root", data_root},    {"zoo", zoo},           {"config", config.json()}};
+          {"data_root", data_root},    {"zoo", zoo},           {"config", config.json()},
+          {"notes", notes}};
 }
 
 ResolvedCell ResolvedCell::from_json(const nlohmann::json& j) {
-  if (!j.is_object() || j.value("format", "") != kFormat)
-    throw InvalidInputError(fmt::format("not a resolved cell: expected \"format\": \"{}\"", kFormat));
   ResolvedCell cell;
   try {
+    if (!j.is_object() || j.value("format", "") != kFormat)
+      throw InvalidInputError(fmt::format("not a resolved cell: expected \"format\": \"{}\"", kFormat));
     cell.key.suite = j.at("suite").get<std::string>();
     cell.key.method = j.at("method").get<std::string>();
     cell.key.model = j.at("model").get<std::string>();
@@ -94,11 +104,12 @@ ResolvedCell ResolvedCell::from_json(const nlohmann::json& j) {
     throw InvalidInputError(fmt::format("resolved cell: {}", e.what()));
   }
   cell.method = &method_for_bits(cell.key);
-  model_spec(cell.key);
+  const auto spec = model_spec(cell.key);
   if (!j.contains("config")) throw InvalidInputError("resolved cell: missing \"config\"");
   cell.config = Config::from_json(cell.method->params, j.at("config"));
   cell.quant = quant_of(cell.key, cell.config);
   if (cell.method->validate) cell.method->validate(cell.config, cell.quant);
+  cell.notes = notes_of(cell, spec);  // derived again: a file cannot change what the store says
   return cell;
 }
 

@@ -30,6 +30,7 @@ struct ResolvedCell {
   const MethodDescriptor* method = nullptr;
   QuantConfig quant;  // bits from the key, tracker from the configuration
   Config config;      // every key of the method, auto values filled
+  std::vector<std::string> notes;  // how this cell departs from the official code
 
   // {"format": "dfqbench-cell/1", "suite", "method", ..., "config": {...}}
   nlohmann::json to_json() const;

@@ -11,10 +11,11 @@ namespace dfq {
 namespace {
 
 void print_settings(const MethodDescriptor& m) {
-  fmt::print("  {:<22} {:<8} {:<14} {:<34} {}\n", "key", "type", "default", "allowed", "meaning");
+  fmt::print("  {:<14} {:<22} {:<8} {:<12} {:<34} {}\n", "block", "key", "type", "default", "allowed", "meaning");
   for (const auto& p : m.params) {
     const auto allowed = p.type == ParamType::Bool ? std::string("true, false") : p.expected();
-    fmt::print("  {:<22} {:<8} {:<14} {:<34} {}\n", p.key, p.type_name(), p.default_value.dump(), allowed, p.doc);
+    fmt::print("  {:<14} {:<22} {:<8} {:<12} {:<34} {}\n", p.block, p.key, p.type_name(), p.default_value.dump(),
+               allowed, p.doc);
   }
   for (const auto& [name, sets] : m.presets) fmt::print("  preset {}: {}\n", name, fmt::join(sets, " "));
 }
@@ -27,6 +28,7 @@ int list_methods(bool settings, const std::string& only) {
     fmt::print("{:<10} {:<6} {:<10} {:<10} {:<18} {}\n", m.name, m.year ? std::to_string(m.year) : "-",
                m.needs_generator ? "yes" : "no", m.fine_tunes ? "yes" : "no", fmt::format("{}", fmt::join(m.bits, ",")),
                m.paper);
+    for (const auto& d : m.deviations) fmt::print("    differs from the official code: {}\n", d);
     if (settings) print_settings(m);
   }
   return 0;

@@ -33,8 +33,6 @@ void print_result(const RunKey& key, const CellResult& r) {
 }
 
 int run_command(const GlobalOptions& g, const RunCommand& c) {
-  if (!c.config_file.empty() && !c.request.key.method.empty())
-    throw InvalidInputError("give either --config FILE or --method (with its options), not both");
   if (c.config_file.empty() && c.request.key.method.empty())
     throw InvalidInputError("dfq run needs --method M (see `dfq list`) or --config FILE (a resolved cell)");
   const ResolvedCell cell = c.config_file.empty() ? resolve_cell(c.request) : load_resolved_cell(c.config_file);
@@ -46,6 +44,7 @@ int run_command(const GlobalOptions& g, const RunCommand& c) {
   RunStore store(g.store);
   install_stop_handlers();
   print_result(cell.key, run_cell(store, cell, g.cache));
+  for (const auto& n : cell.notes) fmt::print("  differs from the official code: {}\n", n);
   return 0;
 }
 
@@ -71,7 +70,11 @@ void add_run_command(CLI::App& app, Cli& cli) {
                   "override a setting: key=value (repeatable; `dfq list --config` lists them)");
   cmd->add_option("--data-root", c->request.data_root, "data folder (default: the data set's default)");
   cmd->add_option("--zoo", c->request.zoo, "teacher zoo folder (default: models/zoo)");
-  cmd->add_option("--config", c->config_file, "run a resolved cell from this JSON file (as written by --print-config)");
+  auto* config = cmd->add_option("--config", c->config_file,
+                                 "run a resolved cell from this JSON file (as written by --print-config)");
+  for (const char* other : {"--method", "--model", "--dataset", "--wbits", "--abits", "--seed", "--suite", "--preset",
+                            "--set", "--data-root", "--zoo"})
+    config->excludes(cmd->get_option(other));
   cmd->add_flag("--print-config", c->print_config, "print the resolved cell as JSON and exit without running");
   cmd->callback([&cli, c] { cli.run([&] { return run_command(cli.global, *c); }); });
 }

@@ -54,7 +54,8 @@ CellResult run_cell(RunStore& store, const ResolvedCell& cell, const std::string
   Net teacher = load_cell_teacher(cell, manifest);
 
   Environment env = capture_environment();
-  const int64_t run_id = store.begin_run(key, cell.config.dump(), cell.config.hash(), env, method.paper, method.year);
+  const int64_t run_id =
+      store.begin_run(key, cell.config.dump(), cell.config.hash(), env, method.paper, method.year, cell.notes);
   StoreLogger logger(store, run_id);
   RunContext ctx;
   ctx.teacher = teacher;

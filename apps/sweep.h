@@ -1,5 +1,6 @@
 // `dfq sweep`: expands a suite into cells, skips cells already done with the same config
-// hash, and runs the rest in worker processes (each a `dfq run`), showing overall progress.
+// hash, and runs the rest in worker processes (each `dfq run --config` on the resolved cell),
+// showing overall progress.
 // Killing the sweep loses at most the cells that were running: they are recorded as
 // interrupted (or found dead on the next open) and run again by the next sweep.
 #pragma once

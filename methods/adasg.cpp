@@ -16,13 +16,14 @@ MethodDescriptor adasg_method() {
   schedule.batch_size = 16;
   const GameParams game;  // lambda_l 0.3, lambda_u 0.8, weights 1 / 0.1 / 0.1 / 1, T 20
   d.params = join({Schedule::block().schema(schedule), GeneratorSettings::block().schema({}),
-                   quant_block().schema({}), GameParams::block().schema(game), GameParams::adasg_weights().schema(game)});
+                   quant_block().schema({}), GameParams::lower_bound(false).schema(game), GameParams::block().schema(game),
+                   GameParams::adasg_weights().schema(game)});
   d.validate = [](const Config& c, const QuantConfig& q) {
     validate_trained(c, q);
-    validate_game(GameParams::block().read(c));
+    validate_game(GameParams::read(c));
   };
   set_trainer_parts(d, [](RunContext& ctx) {
-    return game_parts(ctx, GameParams::adasg_weights().read(ctx.config, GameParams::block().read(ctx.config)));
+    return game_parts(ctx, GameParams::adasg_weights().read(ctx.config, GameParams::read(ctx.config)));
   });
   return d;
 }

@@ -51,9 +51,6 @@ class EntropyStats {
 const ParamBlock<GameParams>& GameParams::block() {
   static const auto block =
       ParamBlock<GameParams>("game")
-          .number("lambda_l", &GameParams::lambda_l, Bounds::in(0, 1).or_auto(-1),
-                  "lower bound of the normalised disagreement entropy h' that G keeps samples above; -1 "
-                  "(adadfq): from the bits and model")
           .number("lambda_u", &GameParams::lambda_u, Bounds::in(0, 1), "upper bound of h'")
           .number("temperature", &GameParams::temperature, Bounds::positive(),
                   "temperature T of Q's loss -T^2 mean H(softmax((z_p - z_q) / T))")
@@ -63,6 +60,16 @@ const ParamBlock<GameParams>& GameParams::block() {
           .flag("use_as", &GameParams::use_as, "ablation switch: the agreement term L_as in L_G")
           .flag("use_marginal", &GameParams::use_marginal, "ablation switch: the bound (marginal) term in L_G");
   return block;
+}
+
+const ParamBlock<GameParams>& GameParams::lower_bound(bool with_auto) {
+  static const char* kDoc = "lower bound of the normalised disagreement entropy h' that G keeps samples above";
+  static const auto plain = ParamBlock<GameParams>("game").number("lambda_l", &GameParams::lambda_l, Bounds::in(0, 1), kDoc);
+  static const auto with = ParamBlock<GameParams>("game").number(
+      "lambda_l", &GameParams::lambda_l, Bounds::in(0, 1).or_auto(-1),
+      "lower bound of the normalised disagreement entropy h' that G keeps samples above; -1: the official value "
+      "for the model and bits");
+  return with_auto ? with : plain;
 }
 
 const ParamBlock<GameParams>& GameParams::adasg_weights() {
@@ -76,9 +83,10 @@ const ParamBlock<GameParams>& GameParams::adasg_weights() {
 }
 
 void validate_game(const GameParams& p) {
-  if (!(p.lambda_l >= 0 && p.lambda_l < p.lambda_u && p.lambda_u <= 1))
-    throw InvalidInputError(fmt::format("bounds need 0 <= lambda_l < lambda_u <= 1, got lambda_l={} lambda_u={}",
-                                        p.lambda_l, p.lambda_u));
+  if (p.lambda_l < 0) throw InvalidInputError("lambda_l is unresolved (-1); resolve the cell again");
+  if (!(p.lambda_l < p.lambda_u))
+    throw InvalidInputError(fmt::format("bad value for lambda_l: expected below lambda_u ({}), got {}", p.lambda_u,
+                                        p.lambda_l));
 }
 
 Terms game_generator_terms(const StepTensors& s, const GameParams& p, torch::Tensor* h_prime_out) {

@@ -24,13 +24,17 @@ struct GameParams {
   double temperature = 20.0;
   QLossForm q_loss = QLossForm::Code;
 
-  // The settings both methods have: bounds, temperature, Q's loss form, ablation switches.
+  // The settings both methods have: upper bound, temperature, Q's loss form, ablation
+  // switches; `read` also reads lambda_l.
   static const ParamBlock<GameParams>& block();
+  // lambda_l, with an auto value (-1) where the method resolves one (adadfq).
+  static const ParamBlock<GameParams>& lower_bound(bool with_auto);
+  static GameParams read(const Config& c) { return lower_bound(false).read(c, block().read(c)); }
   // AdaSG's term weights, as its keys name them (AdaDFQ names its own: adadfq.cpp).
   static const ParamBlock<GameParams>& adasg_weights();
 };
 
-// Bounds in order (0 <= lambda_l < lambda_u <= 1); lambda_l must already be resolved.
+// Bounds in order (lambda_l < lambda_u) and lambda_l resolved (not -1).
 void validate_game(const GameParams& p);
 
 // L_G and its terms: {"loss", "marginal", "l_ds", "l_as", "bns"}; h' (detached) to

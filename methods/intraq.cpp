@@ -176,6 +176,11 @@ MethodDescriptor intraq_method() {
   d.params = join({Synthesis::block().schema({}), Schedule::block().schema(schedule), quant_block().schema({}),
                    KdSettings::block().schema(kd), Augmentation::block().schema({})});
   d.needs_generator = false;
+  d.deviations = {
+      "activation ranges calibrate on the synthetic images during the first calib_epochs; the official code "
+      "(zysxmu/IntraQ, main_direct.py) calibrates them on a GDFQ-style generator's images for 4 epochs x 200 "
+      "iterations before fine-tuning with ranges frozen",
+      "an epoch is one pass over the synthetic images (iters_per_epoch -1); the official epoch is 200 iterations"};
   d.presets = {{"tiny", {"groups=1", "batches_per_group=1", "synth_batch_size=8", "synth_iters=2", "epochs=1",
                          "iters_per_epoch=2", "batch_size=8", "range_tracker=ema", "warmup_epochs=0",
                          "calib_epochs=1", "lr_steps="}},

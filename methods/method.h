@@ -67,6 +67,12 @@ struct MethodDescriptor {
   // iterations (registry test, smoke runs); "short" is the few-minute schedule of
   // `make compare`. Applied before suite settings and --set, which win.
   std::map<std::string, std::vector<std::string>> presets;
+  // Where the method departs from its official code, each line naming the official file;
+  // recorded with every run and shown by `dfq list` and the reports.
+  std::vector<std::string> deviations;
+  // Optional: lines that hold for one resolved cell only (e.g. a setting no official
+  // configuration gives for this model and bit-width, chosen by this project).
+  std::function<std::vector<std::string>(const Config&, const QuantConfig&, const ModelSpec&)> cell_notes;
   // Fills the "auto" values that depend on the cell (bits, model); once, before any work.
   std::function<void(Config&, const QuantConfig&, const ModelSpec&)> resolve;
   // Checks across keys of a resolved configuration (also run on a resolved-config file).

@@ -9,6 +9,7 @@
 // width). The disentanglement mapping `dm` is off by default, as in the shipped scripts.
 #include "core/gen/generator.h"
 #include "core/losses/losses.h"
+#include "core/nn/modules.h"
 #include "core/quant/layers.h"
 #include "core/util/error.h"
 #include "methods/registry.h"

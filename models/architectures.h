@@ -2,6 +2,7 @@
 // every BatchNorm2d a TapBatchNorm2d, so quantizers and statistics taps attach by walking
 // the tree (one QAct per ReLU use, as pytorchcv's models have one module per use).
 #pragma once
+#include "core/nn/tap_batch_norm.h"
 #include "core/quant/layers.h"
 #include "models/net.h"
 

@@ -91,6 +91,16 @@ std::string row_plots(const ReportRow& r) {
   return s + curves_plot(r, losses, "loss terms (epoch means)", "loss");
 }
 
+// How the group's runs depart from the official code, as they recorded it.
+std::string deviations_html(const ReportGroup& g) {
+  std::string items;
+  for (const auto& r : g.rows)
+    for (const auto& n : r.notes) items += "<li><b>" + xml_escape(r.label) + "</b>: " + xml_escape(n) + "</li>\n";
+  if (items.empty()) return "";
+  return "<p class=\"note\">Where these runs differ from the official code:</p>\n<ul class=\"note\">\n" + items +
+         "</ul>\n";
+}
+
 }  // namespace
 
 std::string render_html(const Report& rep) {
@@ -128,7 +138,7 @@ th:first-child,td:first-child{text-align:left}th{background:#f3f3f3}.pub{color:#
       for (size_t i = 0; i < g.columns.size(); ++i) s += "<td>" + fmt_value(*g.fp_top1) + "</td>";
       s += "</tr>\n";
     }
-    s += "</table>\n<div class=\"plots\">\n" + render_bits_plot(g, o.metric);
+    s += "</table>\n" + deviations_html(g) + "<div class=\"plots\">\n" + render_bits_plot(g, o.metric);
     for (const auto& r : g.rows) s += row_plots(r);
     s += "</div>\n";
   }

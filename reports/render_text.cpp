@@ -81,6 +81,15 @@ std::string deployment_table(const ReportGroup& g) {
   return s;
 }
 
+// How the runs depart from the official code, per row (what the runs recorded).
+std::string deviations(const Report& rep) {
+  std::string s;
+  for (const auto& g : rep.groups)
+    for (const auto& r : g.rows)
+      for (const auto& n : r.notes) s += fmt::format("- {} ({} / {}): {}\n", r.label, g.dataset, g.model, n);
+  return s.empty() ? s : "#### Where these runs differ from the official code\n\n" + s + "\n";
+}
+
 std::string notes(const Report& rep) {
   const auto& o = rep.options;
   bool any_published = false, any_rerun = false;
@@ -113,7 +122,7 @@ std::string render_markdown(const Report& rep) {
   std::string s;
   for (const auto& g : rep.groups) s += accuracy_table(g, o.metric);
   for (const auto& g : rep.groups) s += deployment_table(g);
-  return s + notes(rep);
+  return s + deviations(rep) + notes(rep);
 }
 
 std::string render_csv(const Report& rep) {

@@ -46,6 +46,13 @@ struct Seen {
   RunRecord run;
   std::map<std::string, double> metrics;
 };
+
+// Every distinct note the row's runs recorded, in first-seen order.
+void add_notes(const Seen& seen, std::vector<std::string>& notes) {
+  for (const auto& n : seen.run.notes)
+    if (n.is_string() && std::find(notes.begin(), notes.end(), n.get<std::string>()) == notes.end())
+      notes.push_back(n.get<std::string>());
+}
 using BySeed = std::map<int64_t, Seen>;
 using ByBits = std::map<std::pair<int, int>, BySeed>;
 using Rows = std::map<std::string, ByBits>;  // row label -> bits -> seed -> newest run
@@ -108,6 +115,8 @@ ReportRow make_row(const RunStore& store, ReportGroup& g, const std::string& lab
     auto it = by_bits.find({col.w, col.a});
     row.cells.push_back(make_cell(g, row.method, col, it == by_bits.end() ? nullptr : &it->second, metric, published));
   }
+  for (const auto& [bits, seeds] : by_bits)
+    for (const auto& [seed, seen] : seeds) add_notes(seen, row.notes);
   // Curves of the lowest bit-width's lowest seed, for the plots.
   for (const auto& cell : row.cells)
     if (!cell.run_ids.empty()) {

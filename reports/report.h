@@ -40,6 +40,7 @@ struct ReportRow {
   std::string paper;
   int year = 0;
   std::vector<ReportCell> cells;  // in column order; n = 0 where nothing ran
+  std::vector<std::string> notes;  // how the row's runs depart from the official code (as recorded)
   // Per-epoch curves of one run (lowest bit-width, lowest seed), for the plots.
   BitWidth sample_bits;
   std::vector<CurvePoint> sample_curves;

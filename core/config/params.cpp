@@ -72,7 +72,8 @@ std::string ParamSpec::expected() const {
     case ParamType::Text:
       return choices.empty() ? "text" : fmt::format("one of {}", fmt::join(choices, ", "));
     case ParamType::Numbers:
-      return range.empty() ? "numbers a,b,... (or none)" : fmt::format("numbers {} a,b,... (or none)", range);
+      return range.empty() ? "numbers a,b,... (or empty: key=)"
+                           : fmt::format("numbers {} a,b,... (or empty: key=)", range);
   }
   return "?";
 }
@@ -85,7 +86,7 @@ nlohmann::json ParamSpec::parse(const std::string& text) const {
       bad_value(*this, "'" + text + "'");
     case ParamType::Int: {
       const double d = parse_number(*this, text);
-      if (d != std::floor(d)) bad_value(*this, "'" + text + "'");
+      if (d != std::floor(d) || std::fabs(d) > 9.0e15) bad_value(*this, "'" + text + "'");
       return check(static_cast<int64_t>(d));
     }
     case ParamType::Number: return check(parse_number(*this, text));

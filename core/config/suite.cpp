@@ -52,11 +52,18 @@ const std::vector<SuiteKey>& suite_keys() {
   auto text = [](std::string Suite::*m) -> Read {
     return [m](Suite& s, const YAML::Node& n, const std::string& where) { s.*m = scalar_text(n, where); };
   };
+  auto name = [](std::string Suite::*m) -> Read {  // one non-empty word
+    return [m](Suite& s, const YAML::Node& n, const std::string& where) {
+      if (!n.IsScalar() || n.as<std::string>().empty())
+        throw InvalidInputError(fmt::format("{}: expected a non-empty name", where));
+      s.*m = n.as<std::string>();
+    };
+  };
   static const std::vector<SuiteKey> keys = {
-      {"name", false, "the suite's name, recorded with every run (default: the file's name)", text(&Suite::name)},
+      {"name", false, "the suite's name, recorded with every run (default: the file's name)", name(&Suite::name)},
       {"description", false, "one line shown in reports", text(&Suite::description)},
-      {"dataset", true, "the data set (dfq data lists them)", text(&Suite::dataset)},
-      {"model", true, "the teacher architecture", text(&Suite::model)},
+      {"dataset", true, "the data set (dfq data lists them)", name(&Suite::dataset)},
+      {"model", true, "the teacher architecture", name(&Suite::model)},
       {"data_root", false, "where the data set is (default: its usual place)", text(&Suite::data_root)},
       {"zoo", false, "the teacher zoo folder (default: models/zoo)", text(&Suite::zoo)},
       {"needs", false, "what the user must provide, shown when it is missing", text(&Suite::needs)},

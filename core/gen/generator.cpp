@@ -86,10 +86,15 @@ torch::Tensor ConditionalBNGeneratorImpl::forward(const torch::Tensor& z, const 
   return bn_out(torch::tanh(conv3(x)));
 }
 
+const std::vector<std::string>& generator_kinds() {
+  static const std::vector<std::string> kinds = {"gdfq", "cbn"};
+  return kinds;
+}
+
 Generator make_generator(const std::string& kind, const GeneratorOptions& o) {
   if (kind == "gdfq") return std::make_shared<GDFQGeneratorImpl>(o);
   if (kind == "cbn") return std::make_shared<ConditionalBNGeneratorImpl>(o);
-  throw InvalidInputError(fmt::format("unknown generator '{}'; valid: gdfq, cbn", kind));
+  throw InvalidInputError(fmt::format("unknown generator '{}'; valid: {}", kind, fmt::join(generator_kinds(), ", ")));
 }
 
 QimeraGeneratorImpl::QimeraGeneratorImpl(const QimeraOptions& o) : opt_(o) {

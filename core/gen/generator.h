@@ -113,5 +113,7 @@ torch::Tensor superposed_targets(const torch::Tensor& labels, const torch::Tenso
 
 // "gdfq" (default) or "cbn".
 Generator make_generator(const std::string& kind, const GeneratorOptions& o);
+// The kinds make_generator knows: gdfq, cbn.
+const std::vector<std::string>& generator_kinds();
 
 }  // namespace dfq

@@ -8,12 +8,6 @@
 
 namespace dfq {
 
-BNSVariant parse_bns_variant(const std::string& name) {
-  if (name == "batch") return BNSVariant::Batch;
-  if (name == "per_sample") return BNSVariant::PerSample;
-  throw InvalidInputError(fmt::format("unknown bns variant '{}'; valid: batch, per_sample", name));
-}
-
 BNStatsLoss::BNStatsLoss(torch::nn::Module& model, BNSVariant variant) : variant_(variant) {
   for (auto& [name, bn] : modules_of<TapBatchNorm2dImpl>(model)) {
     layers_.push_back(bn);

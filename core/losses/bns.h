@@ -16,7 +16,6 @@ namespace dfq {
 class TapBatchNorm2dImpl;
 
 enum class BNSVariant { Batch, PerSample };
-BNSVariant parse_bns_variant(const std::string& name);
 
 class BNStatsLoss {
  public:

@@ -8,12 +8,6 @@
 
 namespace dfq {
 
-KDReduction parse_kd_reduction(const std::string& name) {
-  if (name == "mean") return KDReduction::Mean;
-  if (name == "batchmean") return KDReduction::BatchMean;
-  throw InvalidInputError(fmt::format("unknown kd_reduction '{}'; valid: mean, batchmean", name));
-}
-
 torch::Tensor kd_loss(const torch::Tensor& z_q, const torch::Tensor& z_p, double t, double alpha,
                       KDReduction reduction) {
   auto log_q = torch::log_softmax(z_q / t, 1);

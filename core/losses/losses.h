@@ -8,7 +8,6 @@
 namespace dfq {
 
 enum class KDReduction { Mean, BatchMean };
-KDReduction parse_kd_reduction(const std::string& name);
 
 // alpha * T^2 * KL(softmax(z_p/T) || softmax(z_q/T)).
 // Mean: PyTorch KLDivLoss's default, the sum divided by B*C (GDFQ, Qimera).

@@ -22,6 +22,7 @@
 #include <functional>
 #include <memory>
 
+#include "core/nn/tap_batch_norm.h"
 #include "core/quant/layers.h"
 
 namespace dfq {

@@ -10,8 +10,6 @@
 
 #include <functional>
 
-#include "core/nn/modules.h"
-#include "core/nn/tap_batch_norm.h"
 #include "core/quant/range_tracker.h"
 
 namespace dfq {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "core/quant/fake_quant.h"
+#include "core/nn/modules.h"
 #include "core/quant/layers.h"
 #include "core/util/error.h"
 

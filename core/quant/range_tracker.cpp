@@ -8,22 +8,6 @@
 
 namespace dfq {
 
-RangeTrackerKind parse_range_tracker(const std::string& name) {
-  if (name == "official") return RangeTrackerKind::Official;
-  if (name == "ema") return RangeTrackerKind::Ema;
-  if (name == "minmax") return RangeTrackerKind::MinMax;
-  throw InvalidInputError(fmt::format("unknown range_tracker '{}'; valid: official, ema, minmax", name));
-}
-
-std::string to_string(RangeTrackerKind kind) {
-  switch (kind) {
-    case RangeTrackerKind::Official: return "official";
-    case RangeTrackerKind::Ema: return "ema";
-    case RangeTrackerKind::MinMax: return "minmax";
-  }
-  return "?";
-}
-
 void RangeTracker::update(double lo, double hi) {
   ++updates_;
   beta_t_ *= beta_;

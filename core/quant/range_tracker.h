@@ -10,8 +10,6 @@ namespace dfq {
 
 enum class RangeTrackerKind { Official, Ema, MinMax };
 
-RangeTrackerKind parse_range_tracker(const std::string& name);
-std::string to_string(RangeTrackerKind kind);
 
 class RangeTracker {
  public:

@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <ctime>
 
+#include <nlohmann/json.hpp>
+
 #include "core/store/sqlite_db.h"
 #include "core/util/error.h"
 
@@ -42,6 +44,11 @@ const std::vector<std::string>& migrations() {
       ALTER TABLE runs ADD COLUMN paper TEXT;
       ALTER TABLE runs ADD COLUMN year INTEGER;
       )sql",
+      // 3 -> 4: how the run departs from the method's official code (a JSON list of lines),
+      // so reports can say it without the plugins.
+      R"sql(
+      ALTER TABLE runs ADD COLUMN notes TEXT;
+      )sql",
   };
   return steps;
 }
@@ -50,7 +57,7 @@ const char* kRunColumns =
     "id, suite, method, model, dataset, w_bits, a_bits, seed, config_json, config_hash, status, "
     "COALESCE(error,''), started_at, COALESCE(ended_at,''), COALESCE(git_sha,''), COALESCE(git_dirty,0), "
     "COALESCE(host,''), COALESCE(torch_version,''), COALESCE(threads,0), COALESCE(device,''), COALESCE(pid,0), "
-    "COALESCE(paper,''), COALESCE(year,0)";
+    "COALESCE(paper,''), COALESCE(year,0), COALESCE(notes,'[]')";
 
 RunRecord read_run(const Statement& s) {
   RunRecord r;
@@ -77,6 +84,8 @@ RunRecord read_run(const Statement& s) {
   r.pid = s.int64(20);
   r.paper = s.text(21);
   r.year = static_cast<int>(s.int64(22));
+  r.notes = nlohmann::json::parse(s.text(23), nullptr, /*allow_exceptions=*/false);
+  if (!r.notes.is_array()) r.notes = nlohmann::json::array();  // unreadable: shown as none
   return r;
 }
 
@@ -148,18 +157,19 @@ int64_t RunStore::recover_interrupted() {
 }
 
 int64_t RunStore::begin_run(const RunKey& k, const std::string& config_json, const std::string& config_hash,
-                            const Environment& env, const std::string& paper, int year) {
+                            const Environment& env, const std::string& paper, int year,
+                            const std::vector<std::string>& notes) {
   Transaction tx(*db_);
   Statement s(*db_,
               "INSERT INTO runs (suite, method, model, dataset, w_bits, a_bits, seed, config_json, config_hash, "
-              "status, started_at, git_sha, git_dirty, host, torch_version, threads, device, pid, paper, year) "
-              "VALUES (?,?,?,?,?,?,?,?,?,'running',?,?,?,?,?,?,?,?,?,?)");
+              "status, started_at, git_sha, git_dirty, host, torch_version, threads, device, pid, paper, year, notes) "
+              "VALUES (?,?,?,?,?,?,?,?,?,'running',?,?,?,?,?,?,?,?,?,?,?)");
   s.bind(1, k.suite).bind(2, k.method).bind(3, k.model).bind(4, k.dataset);
   s.bind(5, int64_t{k.w_bits}).bind(6, int64_t{k.a_bits}).bind(7, k.seed);
   s.bind(8, config_json).bind(9, config_hash).bind(10, utc_now());
   s.bind(11, env.git_sha).bind(12, int64_t{env.git_dirty}).bind(13, env.host).bind(14, env.torch_version);
   s.bind(15, int64_t{env.threads}).bind(16, env.device).bind(17, int64_t{getpid()});
-  s.bind(18, paper).bind(19, int64_t{year});
+  s.bind(18, paper).bind(19, int64_t{year}).bind(20, nlohmann::json(notes).dump());
   s.run();
   int64_t id = db_->last_insert_id();
   tx.commit();

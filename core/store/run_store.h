@@ -5,6 +5,7 @@
 #pragma once
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -32,6 +33,7 @@ struct RunRecord {
   int64_t pid = 0;
   std::string paper;  // the method's paper, as its descriptor names it
   int year = 0;
+  nlohmann::json notes = nlohmann::json::array();  // how the run departs from the official code (strings)
 };
 
 struct CurvePoint {
@@ -47,13 +49,14 @@ struct RunFilter {
 
 class RunStore {
  public:
-  static constexpr int kSchemaVersion = 3;
+  static constexpr int kSchemaVersion = 4;
 
   explicit RunStore(const std::string& path);
   ~RunStore();
 
   int64_t begin_run(const RunKey& key, const std::string& config_json, const std::string& config_hash,
-                    const Environment& env, const std::string& paper = "", int year = 0);
+                    const Environment& env, const std::string& paper = "", int year = 0,
+                    const std::vector<std::string>& notes = {});
   // One transaction for all points of a step.
   void log_curves(int64_t run, int64_t step, const std::vector<std::pair<std::string, double>>& values);
   // Metrics and status `done` commit together, or not at all.

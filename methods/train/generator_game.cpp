@@ -11,7 +11,7 @@ const ParamBlock<GeneratorSettings>& GeneratorSettings::block() {
           .integer("latent_dim", &GeneratorSettings::latent_dim, Bounds::at_least(1), "width of the noise z")
           .number("gen_bn_eps", &GeneratorSettings::gen_bn_eps, Bounds::positive(),
                   "epsilon of the generator's BatchNorm layers (0.8 in the official GDFQ code)")
-          .text("generator", &GeneratorSettings::kind, {"gdfq", "cbn"},
+          .text("generator", &GeneratorSettings::kind, generator_kinds(),
                 "architecture: gdfq (label embedding times z) or cbn (class-conditional BatchNorm)");
   return block;
 }

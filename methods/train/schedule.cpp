@@ -50,6 +50,10 @@ void resolve_schedule(Schedule& s, const QuantConfig& quant) {
 }
 
 void validate_schedule(const Schedule& s, const QuantConfig& quant) {
+  if (s.calib_epochs < 0 || s.warmup_epochs < 0 || s.lr_steps.empty())
+    throw InvalidInputError(
+        "the schedule has an unresolved auto value (calib_epochs or warmup_epochs -1, or lr_steps empty); resolve "
+        "the cell with `dfq run ... --print-config` instead of editing auto values by hand");
   if (s.iters_per_epoch < 1)
     throw InvalidInputError("bad value for iters_per_epoch: expected an integer >= 1 (auto, -1, is only for methods "
                             "that train on a fixed synthetic set), got -1");

@@ -63,7 +63,6 @@ class StudentStep {
  public:
   StudentStep(Net student, const Schedule& schedule, LossFn loss);
   Terms run(StepTensors& st, const StepPosition& at, bool update);
-  torch::optim::SGD& optimizer() { return opt_; }
 
  private:
   Net student_;
@@ -72,12 +71,11 @@ class StudentStep {
   torch::optim::SGD opt_;
 };
 
-class ImageSource;
-
 // What a trained method contributes to the loop (run_trainer in trainer.h).
 struct TrainerParts {
   // Made after the student (the generator's initial weights come after the student's in
-  // the random stream).
+  // the random stream). The parts may hold references to the RunContext they were made
+  // for: use them within its run.
   std::function<std::unique_ptr<ImageSource>()> make_source;
   LossFn student_loss;
   // Optional: extra per-epoch values (e.g. AdaSG's entropy percentiles).

@@ -6,6 +6,7 @@
 
 #include "apps/cell.h"
 #include "core/util/error.h"
+#include "methods/game.h"
 #include "methods/train/schedule.h"
 #include "tests/test_util.h"
 
@@ -34,7 +35,7 @@ TEST(Cell, PresetThenOverridesInOrderThenAutoRules) {
   EXPECT_DOUBLE_EQ(s.warmup_epochs, 1.0);  // auto: max(1 % of 6, calib 1)
   EXPECT_EQ(cell.quant.tracker, RangeTrackerKind::Ema);
   EXPECT_EQ(cell.quant.a_bits, 3);
-  EXPECT_DOUBLE_EQ(cell.config.json().at("lambda_l").get<double>(), 0.1);  // auto at 3 bits
+  EXPECT_DOUBLE_EQ(GameParams::read(cell.config).lambda_l, 0.1);  // auto at 3 bits (official)
 }
 
 TEST(Cell, ResolvedFileRoundTripsAndIsChecked) {
@@ -79,6 +80,37 @@ TEST(Cell, OfficialTrackerNeedsOneOrAboutTwoHundredUpdates) {
   gdfq.overrides = {"iters_per_epoch=50"};  // auto calibration: 4 epochs = 200 iterations
   auto cell = resolve_cell(gdfq);
   EXPECT_DOUBLE_EQ(Schedule::block().read(cell.config).calib_epochs, 4.0);
+}
+
+// adadfq's auto lambda_l and a_ds come from the official configuration of the model and
+// bit-width (hfutqian/AdaDFQ *.hocon); where none exists the cell says it is our choice.
+TEST(Cell, AdaDfqTakesOfficialValuesOrSaysItsOwnChoice) {
+  struct Case {
+    const char* model;
+    const char* dataset;
+    int bits;
+    double lambda_l, a_ds;
+    bool ours;
+  };
+  for (const auto& c : {Case{"resnet20", "cifar10", 3, 0.1, 0.2, false}, Case{"resnet50", "cifar10", 3, 0.4, 0.2, false},
+                        Case{"resnet50", "cifar10", 4, 0.3, 0.1, false}, Case{"resnet18", "cifar10", 5, 0.3, 0.3, false},
+                        Case{"resnet20", "cifar10", 4, 0.3, 0.2, true}, Case{"lenet5", "fashion-mnist", 3, 0.1, 0.2, true}}) {
+    SCOPED_TRACE(std::string(c.model) + " " + std::to_string(c.bits));
+    auto r = request("adadfq");
+    r.key.model = c.model;
+    r.key.dataset = c.dataset;
+    r.key.w_bits = r.key.a_bits = c.bits;
+    auto cell = resolve_cell(r);
+    EXPECT_DOUBLE_EQ(GameParams::read(cell.config).lambda_l, c.lambda_l);
+    EXPECT_DOUBLE_EQ(cell.config.json().at("a_ds").get<double>(), c.a_ds);
+    EXPECT_EQ(cell.notes.size(), c.ours ? 1u : 0u);
+    if (c.ours) EXPECT_NE(cell.notes[0].find("no official configuration"), std::string::npos);
+  }
+  auto set = request("adadfq");
+  set.overrides = {"lambda_l=0.25", "a_ds=0.5"};  // explicit values are kept
+  auto cell = resolve_cell(set);
+  EXPECT_DOUBLE_EQ(GameParams::read(cell.config).lambda_l, 0.25);
+  EXPECT_DOUBLE_EQ(cell.config.json().at("a_ds").get<double>(), 0.5);
 }
 
 // A student labelled WxAy must be quantized: no calibration means its activation ranges

@@ -85,7 +85,7 @@ TEST(Params, OneErrorFormatNamesKeyExpectationAndValue) {
   EXPECT_EQ(error_of([&] { c.set("on", "maybe"); }), "bad value for on: expected true or false, got 'maybe'");
   EXPECT_EQ(error_of([&] { c.set("mode", "slow"); }), "bad value for mode: expected one of fast, exact, got 'slow'");
   EXPECT_EQ(error_of([&] { c.set("steps", "1,-3"); }),
-            "bad value for steps: expected numbers >= 0 a,b,... (or none), got -3.0");
+            "bad value for steps: expected numbers >= 0 a,b,... (or empty: key=), got -3.0");
   EXPECT_EQ(error_of([&] { c.set_assignment("count"); }), "--set expects key=value, got 'count'");
   EXPECT_EQ(error_of([&] { c.set_json("count", 1.5); }), "bad value for count: expected an integer >= 1, got 1.5");
 }

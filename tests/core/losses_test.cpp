@@ -6,6 +6,8 @@
 #include "core/losses/bns.h"
 #include "core/losses/losses.h"
 #include "core/util/error.h"
+#include "core/nn/modules.h"
+#include "core/nn/tap_batch_norm.h"
 #include "core/quant/layers.h"
 #include "models/net.h"
 

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/quant/fake_quant.h"
+#include "core/nn/modules.h"
 #include "core/quant/layers.h"
 #include "core/quant/quantize.h"
 #include "core/quant/range_tracker.h"
@@ -114,7 +115,9 @@ TEST(RangeTracker, EmaAndMinMax) {
   m.update(-3.0, 1.5);
   EXPECT_EQ(m.min(), -3.0);
   EXPECT_EQ(m.max(), 2.0);
-  EXPECT_THROW(parse_range_tracker("median"), InvalidInputError);
+  QuantConfig q;
+  Config c(quant_block().schema(q));
+  EXPECT_THROW(c.set("range_tracker", "median"), InvalidInputError);
 }
 
 TEST(QuantizeModel, WalksTheTreeAndFreezesRangesAfterCalibration) {

@@ -76,15 +76,18 @@ TEST(RunStore, MigratesVersionOneForward) {
     )sql");
   }
   RunStore store(path);
-  EXPECT_EQ(store.schema_version(), 3);
+  EXPECT_EQ(store.schema_version(), 4);
   auto runs = store.list_runs();
   ASSERT_EQ(runs.size(), 1u);
   EXPECT_EQ(runs[0].key.method, "gdfq");
   EXPECT_EQ(runs[0].pid, 0);
   EXPECT_EQ(runs[0].paper, "");  // unknown for runs recorded before step 3
+  EXPECT_TRUE(runs[0].notes.empty());  // and no notes before step 4
   EXPECT_DOUBLE_EQ(store.metrics(runs[0].id).at("top1"), 88.5);
   // New runs record their pid, paper and year in the migrated columns.
-  auto id = store.begin_run(key("noise"), "{}", "y", env(), "A Paper (Someone et al., Venue)", 2021);
+  auto id = store.begin_run(key("noise"), "{}", "y", env(), "A Paper (Someone et al., Venue)", 2021,
+                            {"differs: one", "differs: two"});
+  EXPECT_EQ(store.get_run(id)->notes, nlohmann::json({"differs: one", "differs: two"}));
   EXPECT_EQ(store.get_run(id)->pid, getpid());
   EXPECT_EQ(store.get_run(id)->paper, "A Paper (Someone et al., Venue)");
   EXPECT_EQ(store.get_run(id)->year, 2021);

@@ -2,6 +2,8 @@
 
 #include <fstream>
 
+#include "core/nn/tap_batch_norm.h"
+#include "core/nn/modules.h"
 #include "core/quant/layers.h"
 #include "core/util/error.h"
 #include "models/net.h"

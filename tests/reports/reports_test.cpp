@@ -113,6 +113,33 @@ TEST(Selection, NewestFinishedRunPerCellThatHasTheMetric) {
   EXPECT_TRUE(select_runs(store, sel).empty());
 }
 
+// What a run recorded about departing from the official code reaches both renderers,
+// once per row however many runs say it.
+TEST(Report, ShowsHowRunsDifferFromTheOfficialCode) {
+  testing::TempDir dir;
+  RunStore store(dir.file("runs.sqlite"));
+  RunKey k;
+  k.suite = "s";
+  k.method = "zeroq";
+  k.model = "resnet20";
+  k.dataset = "cifar10";
+  for (int64_t seed : {0, 1}) {
+    k.seed = seed;
+    k.w_bits = k.a_bits = 4;
+    auto id = store.begin_run(k, "{}", "h", env(), "ZeroQ", 2020, {"low-bit rows are an extension"});
+    store.finish_run(id, {{"top1", 50.0}});
+  }
+  ReportOptions o;
+  o.suite = "s";
+  auto rep = build_report(store, o, {});
+  ASSERT_EQ(rep.groups.size(), 1u);
+  EXPECT_EQ(rep.groups[0].rows[0].notes, std::vector<std::string>{"low-bit rows are an extension"});
+  const auto md = render_markdown(rep);
+  EXPECT_NE(md.find("Where these runs differ from the official code"), std::string::npos);
+  EXPECT_NE(md.find("- zeroq (cifar10 / resnet20): low-bit rows are an extension"), std::string::npos) << md;
+  EXPECT_NE(render_html(rep).find("<b>zeroq</b>: low-bit rows are an extension"), std::string::npos);
+}
+
 TEST(Report, TableHasMeansPublishedNumbersAndTTests) {
   testing::TempDir dir;
   RunStore store(dir.file("runs.sqlite"));

@@ -1,4 +1,5 @@
-// One handler for every command: an exception becomes one line on stderr and an exit code.
+// What every command shares: applying the global options, and one handler that turns an
+// exception into one line on stderr and an exit code.
 #include <fmt/format.h>
 #include <sys/stat.h>
 #include <torch/torch.h>
@@ -43,6 +44,8 @@ int report_error(const std::exception_ptr& error, const std::string& store) {
     std::cerr << "dfq: error (LibTorch): " << what.substr(0, what.find('\n')) << "\n";
   } catch (const std::exception& e) {
     std::cerr << "dfq: error: " << e.what() << "\n";
+  } catch (...) {
+    std::cerr << "dfq: error: an unknown exception\n";
   }
   return 1;
 }
