@@ -22,6 +22,7 @@
 #include "core/util/rng.h"
 #include "core/config/suite.h"
 #include "methods/registry.h"
+#include "tests/cells.h"
 #include "tests/test_util.h"
 
 namespace dfq {
@@ -60,17 +61,6 @@ nlohmann::json record(RunStore& store, const CellResult& r) {
   return out;
 }
 
-CellRequest tiny_cell(const std::string& method) {
-  CellRequest r;
-  r.key.suite = "identity";
-  r.key.method = method;
-  r.key.model = "lenet5";
-  r.key.dataset = "fashion-mnist";
-  r.key.w_bits = 4;
-  r.key.a_bits = 4;
-  r.preset = "tiny";
-  return r;
-}
 
 class Identity : public ::testing::Test {
  protected:
@@ -120,7 +110,7 @@ TEST_F(Identity, TinyCellOfEveryMethod) {
   RunStore store(dir_.file("runs.sqlite"));
   for (const auto& m : method_registry()) {
     SCOPED_TRACE(m.name);
-    check("tiny", m.name, store, run_cell(store, tiny_cell(m.name)));
+    check("tiny", m.name, store, run_cell(store, testing::tiny_request(m.name, 0, "identity")));
   }
 }
 

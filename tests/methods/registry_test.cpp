@@ -8,23 +8,13 @@
 #include "core/util/progress.h"
 #include "methods/registry.h"
 #include "models/zoo.h"
+#include "tests/cells.h"
 #include "tests/test_util.h"
 
 namespace dfq {
 namespace {
 
-CellRequest tiny_request(const std::string& method, int64_t seed = 0) {
-  CellRequest r;
-  r.key.suite = "test";
-  r.key.method = method;
-  r.key.model = "lenet5";
-  r.key.dataset = "fashion-mnist";
-  r.key.w_bits = 4;
-  r.key.a_bits = 4;
-  r.key.seed = seed;
-  r.preset = "tiny";
-  return r;
-}
+using testing::tiny_request;
 
 class MethodsTest : public ::testing::Test {
  protected:
