@@ -19,10 +19,7 @@ MethodDescriptor gdfq_method() {
     TrainerParts parts;
     parts.make_source = [&ctx, bns_weight] {
       GameHooks hooks;
-      hooks.generator_loss = [bns_weight](const StepTensors& s) -> Terms {
-        auto ce = cross_entropy(s.z_p, s.y);
-        return {{"loss", ce + bns_weight * s.bns}, {"ce", ce}, {"bns", s.bns}};
-      };
+      hooks.generator_loss = gdfq_generator_loss(bns_weight);
       return generator_source(ctx, make_run_generator(ctx, GeneratorSettings::block().read(ctx.config)), hooks);
     };
     parts.student_loss = kd_ce_student_loss(KdSettings::block().read(ctx.config));

@@ -10,11 +10,13 @@
 // MDC: hinge on 1 - cos(f, c_y) within [mdc_lower, mdc_upper]; c_y is the class mean of the
 // teacher's pooled features over the images of earlier groups (none for the first group).
 // The images are cached per (teacher, seed, synthesis keys).
-// Stage 2: KD(batchmean, alpha 20, T 20) + CE fine-tuning on the stored images with random
-// resized crop (0.5..1) and flip, batch 256, lr 1e-4, steps at 20/40/60 of 151 epochs, one
-// pass over the images per epoch (`iters_per_epoch: -1`). The code calibrates and warms up
-// for 4 epochs = 80 iterations; the official tracker needs ~200 updates (docs/methods.md),
-// so the auto rule (calib/warmup -1) extends both to 200 iterations (10 epochs).
+// Stage 2 (zysxmu/IntraQ main_direct.py and trainer_direct.py, cifar10_resnet20.hocon):
+// 151 epochs of 200 iterations. During the first `calib_epochs` (4: 800 iterations) the
+// activation ranges calibrate on the images of a GDFQ generator (batch `calib_batch_size`
+// 16, L_G = CE + bns_weight 0.1 * BNS, Adam 1e-3) and Q is not updated; from then on the
+// ranges are frozen and Q is fine-tuned on the stored images with random resized crop
+// (0.5..1) and flip, batch 256, on KD(batchmean, alpha 20, T 20) + CE, lr 1e-4, steps at
+// 20/40/60. The synthetic images never set a range.
 #include <fmt/format.h>
 
 #include "core/data/batch_loader.h"
@@ -25,6 +27,8 @@
 #include "core/util/progress.h"
 #include "methods/registry.h"
 #include "methods/train/fixed_set.h"
+#include "methods/train/generator_game.h"
+#include "methods/train/phased_source.h"
 #include "methods/train/student_loss.h"
 #include "methods/train/trained_method.h"
 #include "methods/train/trainer.h"
@@ -65,13 +69,17 @@ struct Synthesis {
   }
 };
 
-// Stage 2's augmentation.
-struct Augmentation {
+// Stage 2: the calibration generator's batch and the fine-tuning augmentation.
+struct Stage2 {
+  int64_t calib_batch_size = 16;
   double scale_min = 0.5;
-  static const ParamBlock<Augmentation>& block() {
-    static const auto block = ParamBlock<Augmentation>("fine-tuning").number(
-        "aug_scale_min", &Augmentation::scale_min, Bounds::above_up_to(0, 1),
-        "smallest area of the random resized crop on the synthetic images");
+  static const ParamBlock<Stage2>& block() {
+    static const auto block =
+        ParamBlock<Stage2>("fine-tuning")
+            .integer("calib_batch_size", &Stage2::calib_batch_size, Bounds::at_least(1),
+                     "generator images per calibration iteration (16, fixed in the official code)")
+            .number("aug_scale_min", &Stage2::scale_min, Bounds::above_up_to(0, 1),
+                    "smallest area of the random resized crop on the synthetic images");
     return block;
   }
 };
@@ -149,11 +157,19 @@ void run_intraq(RunContext& ctx) {
   ImageSet images = cached_synthesis(ctx, "intraq", Synthesis::block().to_json(synthesis),
                                      [&] { return synthesise(ctx, synthesis); });
   const auto schedule = Schedule::block().read(ctx.config);
-  FixedSetOptions augment{true, Augmentation::block().read(ctx.config).scale_min, 1.0};
+  const auto stage2 = Stage2::block().read(ctx.config);
   TrainerParts parts;
   parts.make_source = [&] {
-    return std::make_unique<FixedImageSet>(images, ctx.data->info, schedule.batch_size, *ctx.teacher, ctx.seed,
-                                           ctx.device, augment);
+    GameHooks hooks;
+    hooks.generator_loss = gdfq_generator_loss(BnsWeight::block().read(ctx.config).weight);
+    const auto g = GeneratorSettings::block().read(ctx.config);
+    auto calibrate = std::make_unique<GeneratorGame>(make_run_generator(ctx, g), g, *ctx.teacher,
+                                                     stage2.calib_batch_size, ctx.data->info.classes, ctx.device,
+                                                     hooks);
+    auto fine_tune = std::make_unique<FixedImageSet>(images, ctx.data->info, schedule.batch_size, *ctx.teacher,
+                                                     ctx.seed, ctx.device,
+                                                     FixedSetOptions{true, stage2.scale_min, 1.0});
+    return std::make_unique<PhasedSource>(std::move(calibrate), std::move(fine_tune), schedule.calib_epochs);
   };
   parts.student_loss = kd_ce_student_loss(KdSettings::block().read(ctx.config));
   run_trainer(ctx, schedule, parts);
@@ -167,26 +183,23 @@ MethodDescriptor intraq_method() {
                 "(Zhong et al., CVPR)", 2022);
   Schedule schedule;  // stage 2
   schedule.epochs = 151;
-  schedule.iters_per_epoch = -1;  // auto: one pass over the synthetic images
+  schedule.iters_per_epoch = 200;
   schedule.batch_size = 256;
   schedule.lr_steps = {20, 40, 60};
+  schedule.calib_epochs = 4;
+  schedule.warmup_epochs = 4;
   KdSettings kd;
   kd.reduction = KDReduction::BatchMean;
   kd.alpha = 20.0;
   d.params = join({Synthesis::block().schema({}), Schedule::block().schema(schedule), quant_block().schema({}),
-                   KdSettings::block().schema(kd), Augmentation::block().schema({})});
-  d.needs_generator = false;
-  d.deviations = {
-      "activation ranges calibrate on the synthetic images during the first calib_epochs; the official code "
-      "(zysxmu/IntraQ, main_direct.py) calibrates them on a GDFQ-style generator's images for 4 epochs x 200 "
-      "iterations before fine-tuning with ranges frozen",
-      "an epoch is one pass over the synthetic images (iters_per_epoch -1); the official epoch is 200 iterations"};
-  d.presets = {{"tiny", {"groups=1", "batches_per_group=1", "synth_batch_size=8", "synth_iters=2", "epochs=1",
-                         "iters_per_epoch=2", "batch_size=8", "range_tracker=ema", "warmup_epochs=0",
-                         "calib_epochs=1", "lr_steps="}},
+                   KdSettings::block().schema(kd), Stage2::block().schema({}), GeneratorSettings::block().schema({}),
+                   BnsWeight::block().schema({})});
+  d.presets = {{"tiny", {"groups=1", "batches_per_group=1", "synth_batch_size=8", "synth_iters=2", "epochs=2",
+                         "iters_per_epoch=2", "batch_size=8", "calib_batch_size=8", "range_tracker=ema",
+                         "warmup_epochs=1", "calib_epochs=1", "lr_steps="}},
                {"short", {"groups=2", "batches_per_group=2", "synth_batch_size=64", "synth_iters=200", "epochs=4",
                           "iters_per_epoch=50", "batch_size=64", "range_tracker=ema", "calib_epochs=1",
-                          "lr_steps="}}};
+                          "warmup_epochs=1", "lr_steps="}}};
   d.resolve = [](Config& c, const QuantConfig& q, const ModelSpec&) {
     auto s = Schedule::block().read(c);
     if (s.iters_per_epoch < 0) {  // one pass over the stored images (drop_last)
@@ -203,6 +216,12 @@ MethodDescriptor intraq_method() {
       throw InvalidInputError(fmt::format("bad value for mdc_lower: expected at most mdc_upper ({}), got {}",
                                           syn.mdc_upper, syn.mdc_lower));
     validate_trained(c, q);
+    // Q trains on the synthetic set only, after the ranges froze on the generator's images.
+    const auto s = Schedule::block().read(c);
+    if (s.warmup_epochs < s.calib_epochs)
+      throw InvalidInputError(fmt::format("bad value for warmup_epochs: intraq expects at least calib_epochs ({}), "
+                                          "got {}: Q is not trained on the calibration generator's images",
+                                          s.calib_epochs, s.warmup_epochs));
   };
   d.run = run_intraq;
   return d;

@@ -1,5 +1,7 @@
 #include "methods/train/generator_game.h"
 
+#include "core/losses/losses.h"
+
 namespace dfq {
 
 const ParamBlock<GeneratorSettings>& GeneratorSettings::block() {
@@ -21,6 +23,13 @@ const ParamBlock<BnsWeight>& BnsWeight::block() {
                                 .number("bns_weight", &BnsWeight::weight, Bounds::at_least(0),
                                         "weight of the teacher's BNS loss in L_G");
   return block;
+}
+
+LossFn gdfq_generator_loss(double bns_weight) {
+  return [bns_weight](const StepTensors& s) -> Terms {
+    auto ce = cross_entropy(s.z_p, s.y);
+    return {{"loss", ce + bns_weight * s.bns}, {"ce", ce}, {"bns", s.bns}};
+  };
 }
 
 GeneratorGame::GeneratorGame(Generator generator, const GeneratorSettings& s, NetImpl& teacher, int64_t batch,

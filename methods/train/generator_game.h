@@ -26,6 +26,9 @@ struct BnsWeight {
   static const ParamBlock<BnsWeight>& block();
 };
 
+// GDFQ's L_G: CE(softmax(P(G(z, y))), y) + bns_weight * BNS (gdfq; intraq's calibration).
+LossFn gdfq_generator_loss(double bns_weight);
+
 struct GameHooks {
   // L_G and its terms; terms[0] is what is minimised.
   LossFn generator_loss;
