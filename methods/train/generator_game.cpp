@@ -45,6 +45,11 @@ GeneratorGame::GeneratorGame(Generator generator, const GeneratorSettings& s, Ne
       opt_((gen_->to(device), gen_->parameters()), torch::optim::AdamOptions(s.lr_g).betas({s.adam_beta1, s.adam_beta2})),
       bns_(teacher, BNSVariant::Batch) {}
 
+void GeneratorGame::finish() {
+  bns_.set_enabled(false);
+  bns_.clear();
+}
+
 Terms GeneratorGame::next(StepTensors& st, NetImpl& student, const StepPosition& at) {
   set_lr(opt_, lr_ * at.lr_factor);
   if (hooks_.sample) {

@@ -45,6 +45,8 @@ class GeneratorGame : public ImageSource {
                 int64_t num_classes, torch::Device device, GameHooks hooks);
   Terms next(StepTensors& st, NetImpl& student, const StepPosition& at) override;
   void train() override { gen_->train(); }
+  // Stops the teacher's BNS taps: they would record on every later teacher forward.
+  void finish() override;
 
  private:
   Generator gen_;

@@ -13,7 +13,12 @@ class PhasedSource : public ImageSource {
   PhasedSource(std::unique_ptr<ImageSource> first, std::unique_ptr<ImageSource> then, double switch_epoch)
       : first_(std::move(first)), then_(std::move(then)), switch_epoch_(switch_epoch) {}
   Terms next(StepTensors& st, NetImpl& student, const StepPosition& at) override {
-    return (at.fraction < switch_epoch_ ? *first_ : *then_).next(st, student, at);
+    if (at.fraction < switch_epoch_) return first_->next(st, student, at);
+    if (!switched_) {
+      first_->finish();
+      switched_ = true;
+    }
+    return then_->next(st, student, at);
   }
   void train() override {
     first_->train();
@@ -23,6 +28,7 @@ class PhasedSource : public ImageSource {
  private:
   std::unique_ptr<ImageSource> first_, then_;
   double switch_epoch_;
+  bool switched_ = false;
 };
 
 }  // namespace dfq

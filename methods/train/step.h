@@ -55,6 +55,8 @@ class ImageSource {
   // source's own loss terms (empty when it trains nothing).
   virtual Terms next(StepTensors& st, NetImpl& student, const StepPosition& at) = 0;
   virtual void train() {}
+  // Called once when the source will be asked for no more images (a phase ended).
+  virtual void finish() {}
 };
 
 // The second half: Q's logits on the images (detached), L_Q and, once warm-up is over,

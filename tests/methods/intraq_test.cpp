@@ -10,6 +10,7 @@
 #include "apps/runner.h"
 #include "core/util/error.h"
 #include "core/util/progress.h"
+#include "methods/train/phased_source.h"
 #include "methods/train/schedule.h"
 #include "tests/cells.h"
 #include "tests/test_util.h"
@@ -47,6 +48,33 @@ TEST(IntraQ, RangesCalibrateOnGeneratorImagesThenFreezeForFineTuning) {
   EXPECT_FALSE(epochs[2].count("g_loss"));
   EXPECT_DOUBLE_EQ(epochs[2].at("calib_updates"), 2.0);
   EXPECT_DOUBLE_EQ(r.metrics.at("calib_updates"), 2.0);
+}
+
+// A source that counts what it is asked for.
+struct CountingSource : ImageSource {
+  int* next_calls;
+  int* finish_calls;
+  CountingSource(int* n, int* f) : next_calls(n), finish_calls(f) {}
+  Terms next(StepTensors&, NetImpl&, const StepPosition&) override {
+    ++*next_calls;
+    return {};
+  }
+  void finish() override { ++*finish_calls; }
+};
+
+// The first source serves iterations before the switch epoch and is finished once (the
+// generator's BNS taps stop recording); the second serves the rest.
+TEST(PhasedSource, SwitchesAtTheEpochAndFinishesTheFirstSourceOnce) {
+  int first_next = 0, first_finish = 0, then_next = 0, then_finish = 0;
+  PhasedSource s(std::make_unique<CountingSource>(&first_next, &first_finish),
+                 std::make_unique<CountingSource>(&then_next, &then_finish), 1.5);
+  Net net = make_model({"lenet5", 1, 10, 28});
+  StepTensors st;
+  for (double f : {0.0, 0.5, 1.25, 1.5, 2.0, 3.0}) s.next(st, *net, {0, 0, f, 1.0});
+  EXPECT_EQ(first_next, 3);
+  EXPECT_EQ(then_next, 3);
+  EXPECT_EQ(first_finish, 1);
+  EXPECT_EQ(then_finish, 0);
 }
 
 }  // namespace
