@@ -34,8 +34,10 @@ help:
 setup:
 	@bash scripts/setup.sh
 
+# Another LibTorch (e.g. a pip PyTorch with CUDA): make build BUILD=build-cuda TORCH_DIR=<its cmake prefix>
+TORCH_DIR ?=
 $(BUILD)/build.ninja: CMakeLists.txt
-	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release $(if $(TORCH_DIR),-DCMAKE_PREFIX_PATH=$(TORCH_DIR))
 
 configure: setup $(BUILD)/build.ninja
 

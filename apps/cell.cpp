@@ -1,6 +1,7 @@
 #include "apps/cell.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>  // fmt::join (in format.h before fmt 11)
 
 #include <algorithm>
 #include <fstream>
@@ -8,6 +9,7 @@
 #include "core/data/dataset.h"
 #include "core/quant/fake_quant.h"
 #include "core/util/atomic_file.h"
+#include "core/util/device.h"
 #include "core/util/error.h"
 #include "methods/registry.h"
 #include "models/net.h"
@@ -66,6 +68,8 @@ ResolvedCell resolve_cell(const CellRequest& req) {
   cell.key = req.key;
   cell.data_root = req.data_root;
   cell.zoo = req.zoo;
+  check_device_name(req.device);
+  cell.device = req.device;
   cell.method = &method_for_bits(req.key);
   const auto spec = model_spec(req.key);
   cell.config = Config(cell.method->params);
@@ -82,7 +86,8 @@ ResolvedCell resolve_cell(const CellRequest& req) {
 nlohmann::json ResolvedCell::to_json() const {
   return {{"format", kFormat},         {"suite", key.suite},   {"method", key.method}, {"model", key.model},
           {"dataset", key.dataset},    {"w_bits", key.w_bits}, {"a_bits", key.a_bits}, {"seed", key.seed},
-          {"data_root", data_root},    {"zoo", zoo},           {"config", config.json()},
+          {"data_root", data_root},    {"zoo", zoo},           {"device", device},
+          {"config", config.json()},
           {"notes", notes}};
 }
 
@@ -100,9 +105,11 @@ ResolvedCell ResolvedCell::from_json(const nlohmann::json& j) {
     cell.key.seed = j.at("seed").get<int64_t>();
     cell.data_root = j.value("data_root", "");
     cell.zoo = j.value("zoo", "");
+    cell.device = j.value("device", "cpu");
   } catch (const nlohmann::json::exception& e) {
     throw InvalidInputError(fmt::format("resolved cell: {}", e.what()));
   }
+  check_device_name(cell.device);
   cell.method = &method_for_bits(cell.key);
   const auto spec = model_spec(cell.key);
   if (!j.contains("config")) throw InvalidInputError("resolved cell: missing \"config\"");

@@ -22,11 +22,15 @@ struct CellRequest {
   std::string data_root;
   std::string zoo;                     // empty: the default zoo
   std::string cache_dir;               // synthesised-image cache; empty: none
+  std::string device = "cpu";          // cpu | cuda | cuda:N | auto (checked when the cell runs)
 };
 
 struct ResolvedCell {
   RunKey key;
   std::string data_root, zoo;
+  // Where it runs. Not part of the configuration or its hash: the draws are the same on
+  // every device (core/util/device.h), so a device changes rounding only, like threads.
+  std::string device = "cpu";
   const MethodDescriptor* method = nullptr;
   QuantConfig quant;  // bits from the key, tracker from the configuration
   Config config;      // every key of the method, auto values filled

@@ -1,6 +1,7 @@
 // dfq list: the registered methods; with --config every setting of each (type, allowed
 // values, default, meaning) and its presets.
 #include <fmt/format.h>
+#include <fmt/ranges.h>  // fmt::join (in format.h before fmt 11)
 
 #include <memory>
 

@@ -7,6 +7,7 @@
 
 #include "apps/commands.h"
 #include "apps/runner.h"
+#include "core/util/device.h"
 #include "core/util/error.h"
 #include "core/util/interrupt.h"
 
@@ -35,7 +36,13 @@ void print_result(const RunKey& key, const CellResult& r) {
 int run_command(const GlobalOptions& g, const RunCommand& c) {
   if (c.config_file.empty() && c.request.key.method.empty())
     throw InvalidInputError("dfq run needs --method M (see `dfq list`) or --config FILE (a resolved cell)");
-  const ResolvedCell cell = c.config_file.empty() ? resolve_cell(c.request) : load_resolved_cell(c.config_file);
+  CellRequest request = c.request;
+  if (!g.device.empty()) request.device = g.device;
+  ResolvedCell cell = c.config_file.empty() ? resolve_cell(request) : load_resolved_cell(c.config_file);
+  if (!c.config_file.empty() && !g.device.empty()) {
+    check_device_name(g.device);
+    cell.device = g.device;
+  }
   if (c.print_config) {
     fmt::print("{}\n", cell.to_json().dump(2));
     return 0;

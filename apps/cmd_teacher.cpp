@@ -25,6 +25,7 @@ void add_teacher_command(CLI::App& app, Cli& cli) {
   cmd->callback([&cli, o, zoo] {
     cli.run([&] {
       o->command = cli.global.command_line;
+      if (!cli.global.device.empty()) o->device = cli.global.device;
       auto result = train_teacher(*o);
       save_teacher(result.net, result.manifest, *zoo);
       fmt::print("saved {} (test top-1 {:.2f}%, val top-1 {:.2f}%, {:.0f} s)\n",

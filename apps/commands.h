@@ -15,6 +15,7 @@ struct GlobalOptions {
   std::string store = "results/runs.sqlite";
   std::string cache = "results/cache";  // synthesised images (zeroq, intraq); "" disables
   bool quiet = false;
+  std::string device;  // empty: the suite's `device` (sweep), the cell file's (run --config), else cpu
   std::string command_line;
 };
 

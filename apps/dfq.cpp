@@ -13,6 +13,9 @@ int main(int argc, char** argv) {
   app.add_option("--store", g.store, "run store (SQLite)")->capture_default_str();
   app.add_option("--cache", g.cache, "cache of synthesised images (zeroq, intraq); empty disables")
       ->capture_default_str();
+  app.add_option("--device", g.device,
+                 "where runs compute: cpu, cuda, cuda:N or auto (CUDA when visible); default: the suite's device, "
+                 "else cpu. Int8 export and its latency stay on the CPU");
   app.add_flag("--quiet", g.quiet, "no progress lines");
   for (int i = 0; i < argc; ++i) g.command_line += (i ? " " : "") + std::string(argv[i]);
 

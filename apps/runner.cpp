@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "core/util/device.h"
 #include "core/util/error.h"
 #include "core/util/interrupt.h"
 #include "core/util/rng.h"
@@ -49,11 +50,17 @@ CellResult run_cell(RunStore& store, const CellRequest& req) { return run_cell(s
 CellResult run_cell(RunStore& store, const ResolvedCell& cell, const std::string& cache_dir) {
   const auto& method = *cell.method;
   const auto& key = cell.key;
+  const torch::Device device = parse_device(cell.device);  // fails here, in one line, before any work
   auto data = load_dataset(key.dataset, cell.data_root);
   TeacherManifest manifest;
   Net teacher = load_cell_teacher(cell, manifest);
+  teacher->to(device);
 
   Environment env = capture_environment();
+  env.device = device_name(device);
+  // Recorded as the run's device; a GPU run also records metric cuda_deterministic = 1 (see
+  // configure_determinism). Int8 export and its latency stay on the CPU (deployment.cpp).
+  const bool deterministic = !configure_determinism(device).empty();
   const int64_t run_id =
       store.begin_run(key, cell.config.dump(), cell.config.hash(), env, method.paper, method.year, cell.notes);
   StoreLogger logger(store, run_id);
@@ -63,6 +70,7 @@ CellResult run_cell(RunStore& store, const ResolvedCell& cell, const std::string
   ctx.config = cell.config;
   ctx.quant = cell.quant;
   ctx.seed = static_cast<uint64_t>(key.seed);
+  ctx.device = device;
   ctx.log = &logger;
   ctx.fp_top1 = manifest.test_top1;
   ctx.teacher_id = manifest.sha256;
@@ -79,6 +87,7 @@ CellResult run_cell(RunStore& store, const ResolvedCell& cell, const std::string
     store.end_run(run_id, "failed", e.what());
     throw;
   }
+  if (deterministic) logger.metric("cuda_deterministic", 1.0);
   store.finish_run(run_id, logger.metrics);
   return {run_id, "done", logger.metrics, cell.config.dump()};
 }

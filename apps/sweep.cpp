@@ -1,6 +1,7 @@
 #include "apps/sweep.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>  // fmt::join (in format.h before fmt 11)
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -69,6 +70,7 @@ std::vector<CellRequest> expand_suite(const Suite& s, const SweepOptions& o) {
         r.data_root = s.data_root;
         r.zoo = s.zoo;
         r.cache_dir = o.cache;
+        r.device = !o.device.empty() ? o.device : s.device;
         for (const auto& [k, v] : s.set)
           if (method.has_setting(k)) r.overrides.push_back(k + "=" + v);
         if (s.method_set.count(m))

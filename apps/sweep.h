@@ -21,6 +21,7 @@ struct SweepOptions {
   int jobs = 1;                      // worker processes
   int threads_per_job = 0;           // 0: cores / jobs
   std::string store, cache;
+  std::string device;                // empty: the suite's `device`
   bool dry_run = false;              // list the cells and what would run
   std::string executable = "/proc/self/exe";  // the `dfq` binary the workers run
 };

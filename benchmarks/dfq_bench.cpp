@@ -14,6 +14,8 @@
 #include "core/quant/int8.h"
 #include "core/quant/packed.h"
 #include "core/quant/quantize.h"
+#include "core/util/device.h"
+#include "core/util/error.h"
 #include "core/util/rng.h"
 #include "apps/cell.h"
 #include "methods/train/trainer.h"
@@ -71,17 +73,37 @@ BENCHMARK(BM_GeneratorForwardBackward)->Arg(16)->Arg(64)->Arg(200)->Unit(benchma
 // all but the first 1 % of a run); bits 32 is the same passes with a float student, the
 // floor the quantizer is measured against (BNS taps on in both). P and Q start from the
 // committed Fashion-MNIST teacher, as in a run (run from the repository root).
-void iteration(benchmark::State& state, const std::string& method) {
-  const int64_t b = state.range(0);
+//
+// The Cuda variants: ResNet-20 on CIFAR-10's shape (3x32x32; a random teacher, as no CIFAR
+// teacher is committed) on the GPU, at the method's official batch size, wall time with the
+// GPU synchronised after every iteration (scripts/gpu-check.sh); skipped without a GPU.
+void iteration(benchmark::State& state, const std::string& method, const std::string& dataset = "fashion-mnist",
+               const std::string& device_name = "cpu") {
+  if (device_name != "cpu" && !torch::cuda::is_available()) {
+    state.SkipWithError("no CUDA GPU visible");
+    return;
+  }
+  const torch::Device device = parse_device(device_name);
+  const int64_t requested_batch = state.range(0);  // 0: the method's official batch size
   const int bits = static_cast<int>(state.range(1));
   CellRequest request;
-  request.key = {"bench", method, "resnet20", "fashion-mnist", bits, bits, 0};
-  request.overrides = {fmt::format("batch_size={}", b), "range_tracker=ema", "calib_epochs=1", "warmup_epochs=0"};
+  request.key = {"bench", method, "resnet20", dataset, bits, bits, 0};
+  request.overrides = {"range_tracker=ema", "calib_epochs=1", "warmup_epochs=0"};
+  if (requested_batch > 0) request.overrides.push_back(fmt::format("batch_size={}", requested_batch));
   const ResolvedCell cell = resolve_cell(request);
   DataSplits data;  // the shape of the data only: an iteration reads no image
-  data.info = dataset_info("fashion-mnist");
+  data.info = dataset_info(dataset);
+  const auto& info = data.info;
   RunContext ctx;
-  ctx.teacher = load_teacher("fashion-mnist", "resnet20", default_zoo_dir());
+  ctx.device = device;
+  ctx.teacher = dataset == "fashion-mnist" ? load_teacher(dataset, "resnet20", default_zoo_dir())
+                                           : make_model({"resnet20", info.channels, info.classes, info.size});
+  ctx.teacher->to(device);
+  if (dataset != "fashion-mnist") {  // a random teacher: BN statistics of the inputs it will see
+    torch::NoGradGuard ng;
+    ctx.teacher->train();
+    for (int i = 0; i < 20; ++i) ctx.teacher->forward(randn_on({64, info.channels, info.size, info.size}, device));
+  }
   ctx.teacher->eval();
   for (auto& t : ctx.teacher->parameters()) t.set_requires_grad(false);
   ctx.data = &data;
@@ -89,11 +111,12 @@ void iteration(benchmark::State& state, const std::string& method) {
   ctx.quant = cell.quant;
   seed_everything(0);
   const auto schedule = Schedule::block().read(ctx.config);
+  const int64_t b = schedule.batch_size;
   TrainerParts parts = cell.method->trainer_parts(ctx);
   Net student = ctx.make_student();
   {
-    torch::NoGradGuard ng;
-    student->forward(torch::randn({b, 1, 28, 28}));  // ranges from one batch, then fixed (epoch >= calib_epochs)
+    torch::NoGradGuard ng;  // ranges from one batch, then fixed (epoch >= calib_epochs)
+    student->forward(randn_on({b, info.channels, info.size, info.size}, device));
   }
   auto source = parts.make_source();
   StudentStep q_step(student, schedule, parts.student_loss);
@@ -101,9 +124,16 @@ void iteration(benchmark::State& state, const std::string& method) {
   for (auto _ : state) {
     StepTensors st;
     st.num_classes = data.info.classes;
-    benchmark::DoNotOptimize(train_iteration(*source, q_step, *student, schedule, 1, it++ % 10, st));
+    try {
+      benchmark::DoNotOptimize(train_iteration(*source, q_step, *student, schedule, 1, it++ % 10, st));
+    } catch (const NumericalError& e) {
+      state.SkipWithError(e.what());
+      break;
+    }
+    synchronize(device);
   }
   state.SetItemsProcessed(state.iterations() * b);
+  state.counters["batch"] = static_cast<double>(b);
 }
 void BM_AdasgIteration(benchmark::State& state) { iteration(state, "adasg"); }
 void BM_GdfqIteration(benchmark::State& state) { iteration(state, "gdfq"); }
@@ -111,6 +141,12 @@ BENCHMARK(BM_AdasgIteration)->ArgsProduct({{16, 64}, {32, 4}})->ArgNames({"batch
     ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_GdfqIteration)->ArgsProduct({{16, 64}, {32, 4}})->ArgNames({"batch", "bits"})
     ->Unit(benchmark::kMillisecond);
+void BM_CudaAdasgIterationCifar(benchmark::State& state) { iteration(state, "adasg", "cifar10", "cuda"); }
+void BM_CudaGdfqIterationCifar(benchmark::State& state) { iteration(state, "gdfq", "cifar10", "cuda"); }
+BENCHMARK(BM_CudaAdasgIterationCifar)->ArgsProduct({{0}, {32, 4}})->ArgNames({"batch", "bits"})
+    ->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_CudaGdfqIterationCifar)->ArgsProduct({{0}, {32, 4}})->ArgNames({"batch", "bits"})
+    ->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_PackCodes(benchmark::State& state) {
   auto codes = torch::randint(-8, 8, {state.range(0)}, torch::kInt64).to(torch::kInt8);

@@ -23,6 +23,7 @@
 #include "core/gen/synthesis.h"
 #include "core/losses/bns.h"
 #include "core/losses/losses.h"
+#include "core/util/device.h"
 #include "core/util/error.h"
 #include "core/util/progress.h"
 #include "methods/registry.h"
@@ -105,9 +106,9 @@ ImageSet synthesise(RunContext& ctx, const Synthesis& c) {
     }
     std::vector<torch::Tensor> group_feats, group_labels;
     for (int64_t i = 0; i < per_group; ++i) {
-      auto x = torch::randn({b, info.channels, info.size, info.size});
-      auto y = torch::randint(0, info.classes, {b}, torch::kInt64);
-      auto t = soft_inception_targets(b, tau, gen);
+      auto x = randn_on({b, info.channels, info.size, info.size}, ctx.device);
+      auto y = randint_on(0, info.classes, {b}, ctx.device);
+      auto t = soft_inception_targets(b, tau, gen).to(ctx.device);
       const int64_t done = (g * per_group + i) * o.iterations;
       optimise_images(
           x, o,
@@ -142,14 +143,14 @@ ImageSet synthesise(RunContext& ctx, const Synthesis& c) {
     // Class centres for the next groups: means over all finished groups.
     auto f = torch::cat(group_feats), yl = torch::cat(group_labels);
     if (!sums.defined()) {
-      sums = torch::zeros({info.classes, f.size(1)});
-      counts = torch::zeros({info.classes});
+      sums = torch::zeros({info.classes, f.size(1)}, f.options());
+      counts = torch::zeros({info.classes}, f.options());
     }
     sums.index_add_(0, yl, f);
-    counts.index_add_(0, yl, torch::ones({yl.size(0)}));
+    counts.index_add_(0, yl, torch::ones({yl.size(0)}, f.options()));
   }
   progress.finish(fmt::format("{} images synthesised", groups * per_group * b));
-  return {torch::cat(images), torch::cat(labels)};
+  return {torch::cat(images).cpu(), torch::cat(labels).cpu()};  // image sets live on the CPU
 }
 
 void run_intraq(RunContext& ctx) {

@@ -7,6 +7,7 @@ namespace dfq {
 Net RunContext::make_student() const {
   Net s = clone_model(teacher);
   quantize_model(*s, quant);
+  s->to(device);
   s->eval();
   for (auto& p : s->parameters()) p.set_requires_grad(true);
   return s;

@@ -1,5 +1,6 @@
 // noise: reference row. Activation ranges calibrated on N(0, 1) images (normalised
 // space), no fine-tuning. Shows what calibration without any data-free synthesis gives.
+#include "core/util/device.h"
 #include "methods/registry.h"
 #include "methods/train/calibration.h"
 
@@ -23,7 +24,7 @@ void run_noise(RunContext& ctx) {
   const auto s = NoiseSettings::block().read(ctx.config);
   const auto& info = ctx.data->info;
   run_calibration_only(ctx, s.calib_batches, [&](int64_t) {
-    return torch::randn({s.batch_size, info.channels, info.size, info.size}, torch::TensorOptions().device(ctx.device));
+    return randn_on({s.batch_size, info.channels, info.size, info.size}, ctx.device);
   }, "calibrating on Gaussian noise");
 }
 

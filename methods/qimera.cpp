@@ -7,6 +7,7 @@
 // `latent_dim` (64), initialised at random (CIFAR-10) or from the teacher's classifier
 // weights (`embedding_init: teacher`, CIFAR-100; the width then is the teacher's feature
 // width). The disentanglement mapping `dm` is off by default, as in the shipped scripts.
+#include "core/util/device.h"
 #include "core/gen/generator.h"
 #include "core/losses/losses.h"
 #include "core/nn/modules.h"
@@ -77,15 +78,14 @@ void sample_superposed(const RunContext& ctx, const QimeraSettings& q, int64_t l
                        int64_t batch, StepTensors& st) {
   auto& gen = dynamic_cast<QimeraGeneratorImpl&>(g);
   const auto& info = ctx.data->info;
-  const auto opts = torch::TensorOptions().device(ctx.device);
   if (torch::rand({1}).item<double>() < q.mix_prob) {
     auto s = draw_superposition(batch, q.mix_labels, info.classes, ctx.device);
-    st.x = gen.forward_mixed(torch::randn({batch, q.mix_labels, latent}, opts), s.labels, s.weights);
+    st.x = gen.forward_mixed(randn_on({batch, q.mix_labels, latent}, ctx.device), s.labels, s.weights);
     st.targets = s.soft;
     st.y = s.soft.argmax(1);
   } else {
-    st.y = torch::randint(0, info.classes, {batch}, opts.dtype(torch::kInt64));
-    st.x = gen.forward(torch::randn({batch, latent}, opts), st.y);
+    st.y = randint_on(0, info.classes, {batch}, ctx.device);
+    st.x = gen.forward(randn_on({batch, latent}, ctx.device), st.y);
   }
 }
 

@@ -1,6 +1,7 @@
 #include "methods/registry.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>  // fmt::join (in format.h before fmt 11)
 
 #include "core/util/error.h"
 

@@ -8,6 +8,7 @@
 // distilled images with the shared trainer. The run records which (metric `finetuned`).
 #include <fmt/format.h>
 
+#include "core/util/device.h"
 #include "core/gen/synthesis.h"
 #include "core/losses/bns.h"
 #include "core/losses/losses.h"
@@ -63,8 +64,8 @@ ImageSet distill(RunContext& ctx, const Distillation& d) {
   ProgressReporter progress(ctx.title + " distilling", d.batches * o.iterations, "it");
   std::vector<torch::Tensor> images, labels;
   for (int64_t i = 0; i < d.batches; ++i) {
-    auto x = (torch::randint(0, 255, {d.batch_size, info.channels, info.size, info.size},
-                             torch::TensorOptions().device(ctx.device)) -
+    auto x = (randint_on(0, 255, {d.batch_size, info.channels, info.size, info.size}, ctx.device)
+                 .to(torch::kFloat32) -
               127.5) / 5418.75;
     optimise_images(
         x, o,
@@ -83,7 +84,7 @@ ImageSet distill(RunContext& ctx, const Distillation& d) {
     images.push_back(x);
   }
   progress.finish(fmt::format("{} images distilled", d.batches * d.batch_size));
-  return {torch::cat(images), torch::cat(labels)};
+  return {torch::cat(images).cpu(), torch::cat(labels).cpu()};  // image sets live on the CPU
 }
 
 void run_zeroq(RunContext& ctx) {

@@ -1,6 +1,7 @@
 #include "models/net.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>  // fmt::join (in format.h before fmt 11)
 
 #include "core/util/error.h"
 #include "models/architectures.h"
@@ -44,6 +45,8 @@ void copy_state(const torch::nn::Module& from, torch::nn::Module& to) {
 
 Net clone_model(const Net& net) {
   Net copy = make_model(net->spec());
+  const auto params = net->parameters();
+  if (!params.empty()) copy->to(params.front().device());  // the copy lives where the original does
   copy_state(*net, *copy);
   copy->train(net->is_training());
   return copy;

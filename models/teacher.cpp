@@ -8,6 +8,7 @@
 
 #include "core/data/batch_loader.h"
 #include "core/eval/accuracy.h"
+#include "core/util/device.h"
 #include "core/util/error.h"
 #include "core/util/progress.h"
 #include "core/util/rng.h"
@@ -43,12 +44,15 @@ TeacherManifest manifest_of(const TeacherOptions& o, const DatasetInfo& info, do
 TeacherResult train_teacher(const TeacherOptions& o) {
   if (o.epochs <= 0) throw InvalidInputError(fmt::format("--epochs must be positive, got {}", o.epochs));
   const auto data = load_dataset(o.dataset, o.data_root, o.val_size);
+  const torch::Device device = parse_device(o.device);
+  configure_determinism(device);
   seed_everything(o.seed);
   Net net = make_model({o.model, data.info.channels, data.info.classes, data.info.size});
+  net->to(device);
   torch::optim::SGD opt(net->parameters(),
                         torch::optim::SGDOptions(o.lr).momentum(0.9).weight_decay(o.weight_decay).nesterov(true));
   BatchLoader loader(data.train, data.info, o.batch_size, /*shuffle=*/true, /*augment=*/true, o.seed,
-                     torch::kCPU, /*drop_last=*/true);
+                     device, /*drop_last=*/true);
   const int64_t per_epoch = loader.batches_per_epoch();
   const int64_t total = per_epoch * o.epochs;
   ProgressReporter progress(fmt::format("teacher {} on {}", o.model, o.dataset), total, "it");
@@ -76,11 +80,13 @@ TeacherResult train_teacher(const TeacherOptions& o) {
                                         loss_sum / seen, 100.0 * correct / seen, val_top1));
     }
     net->eval();
-    val_top1 = evaluate([&](const torch::Tensor& x) { return net->forward(x); }, data.val, data.info).top1;
+    val_top1 = evaluate([&](const torch::Tensor& x) { return net->forward(x); }, data.val, data.info, kEvalBatch, device)
+                   .top1;
   }
   net->eval();
-  auto test = evaluate([&](const torch::Tensor& x) { return net->forward(x); }, data.test, data.info);
+  auto test = evaluate([&](const torch::Tensor& x) { return net->forward(x); }, data.test, data.info, kEvalBatch, device);
   progress.finish(fmt::format("test top-1 {:.2f}% val top-1 {:.2f}%", test.top1, val_top1));
+  net->to(torch::kCPU);  // weights are saved and loaded on the CPU
 
   return {net, manifest_of(o, data.info, test.top1, val_top1, progress.elapsed_seconds())};
 }

@@ -18,6 +18,7 @@ struct TeacherOptions {
   double weight_decay = 5e-4;
   uint64_t seed = 0;
   int64_t val_size = 5000;
+  std::string device = "cpu";  // cpu | cuda | cuda:N | auto; the returned net is on the CPU
   std::string command;  // recorded in the manifest
 };
 

@@ -1,6 +1,7 @@
 #include "core/config/params.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>  // fmt::join (in format.h before fmt 11)
 
 #include <cmath>
 #include <sstream>

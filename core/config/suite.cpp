@@ -1,10 +1,12 @@
 #include "core/config/suite.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>  // fmt::join (in format.h before fmt 11)
 #include <yaml-cpp/yaml.h>
 
 #include <filesystem>
 
+#include "core/util/device.h"
 #include "core/util/env.h"
 #include "core/util/error.h"
 
@@ -66,6 +68,16 @@ const std::vector<SuiteKey>& suite_keys() {
       {"model", true, "the teacher architecture", name(&Suite::model)},
       {"data_root", false, "where the data set is (default: its usual place)", text(&Suite::data_root)},
       {"zoo", false, "the teacher zoo folder (default: models/zoo)", text(&Suite::zoo)},
+      {"device", false, "where the cells compute: cpu (default), cuda, cuda:N or auto; --device overrides",
+       [](Suite& s, const YAML::Node& n, const std::string& where) {
+         if (!n.IsScalar()) throw InvalidInputError(fmt::format("{}: expected cpu, cuda, cuda:N or auto", where));
+         s.device = n.as<std::string>();
+         try {
+           check_device_name(s.device);
+         } catch (const InvalidInputError& e) {
+           throw InvalidInputError(fmt::format("{}: {}", where, e.what()));
+         }
+       }},
       {"needs", false, "what the user must provide, shown when it is missing", text(&Suite::needs)},
       {"methods", true, "list of methods (dfq list)",
        [](Suite& s, const YAML::Node& n, const std::string&) { s.methods = n.as<std::vector<std::string>>(); }},

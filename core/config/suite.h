@@ -23,6 +23,7 @@ struct Suite {
   std::string dataset, model;
   std::string data_root;  // empty: the data set's default location
   std::string zoo;        // empty: models/zoo
+  std::string device = "cpu";  // cpu | cuda | cuda:N | auto (the global --device wins)
   std::string needs;      // what the user must provide (paper suites), shown when it is missing
   std::vector<std::string> methods;
   std::vector<BitWidth> bits;

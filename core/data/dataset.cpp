@@ -1,6 +1,7 @@
 #include "core/data/dataset.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>  // fmt::join (in format.h before fmt 11)
 #include <sys/stat.h>
 
 #include <cstdlib>
@@ -19,6 +20,13 @@ bool file_exists(const std::string& p) {
   return stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
+// Fashion-MNIST: the Debian package's folder, or DFQ_DATA_ROOT/fashion-mnist where that is set
+// (a machine with no apt, e.g. a GPU node given an unpacked package).
+std::string fashion_mnist_root() {
+  if (const char* env = std::getenv("DFQ_DATA_ROOT")) return std::string(env) + "/fashion-mnist";
+  return "/usr/share/datasets/fashion-mnist";
+}
+
 std::string user_data_root(const std::string& sub) {
   if (const char* env = std::getenv("DFQ_DATA_ROOT")) return std::string(env) + "/" + sub;
   return source_dir() + "/data/" + sub;
@@ -26,7 +34,7 @@ std::string user_data_root(const std::string& sub) {
 
 const std::vector<DatasetInfo>& registry() {
   static const std::vector<DatasetInfo> infos = {
-      {"fashion-mnist", 1, 28, 10, {0.2860}, {0.3530}, "/usr/share/datasets/fashion-mnist",
+      {"fashion-mnist", 1, 28, 10, {0.2860}, {0.3530}, fashion_mnist_root(),
        "install it with `apt-get install dataset-fashion-mnist` (or `make setup`)"},
       {"mnist", 1, 28, 10, {0.1307}, {0.3081}, user_data_root("mnist"),
        "put the four MNIST idx files (train-images-idx3-ubyte.gz, ...) there, or pass --data-root"},

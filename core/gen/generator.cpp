@@ -1,8 +1,10 @@
 #include "core/gen/generator.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>  // fmt::join (in format.h before fmt 11)
 
 #include "core/util/error.h"
+#include "core/util/device.h"
 
 namespace dfq {
 namespace {
@@ -149,8 +151,8 @@ torch::Tensor superposed_targets(const torch::Tensor& labels, const torch::Tenso
 Superposition draw_superposition(int64_t batch, int64_t k, int64_t classes, torch::Device device) {
   if (k < 1) throw InvalidInputError(fmt::format("superposition needs at least one label per sample, got {}", k));
   Superposition s;
-  s.labels = torch::randint(0, classes, {batch, k}, torch::TensorOptions().dtype(torch::kInt64).device(device));
-  s.weights = torch::softmax(torch::randn({batch, k}, torch::TensorOptions().device(device)), 1);
+  s.labels = randint_on(0, classes, {batch, k}, device);
+  s.weights = torch::softmax(randn_on({batch, k}, device), 1);
   s.soft = superposed_targets(s.labels, s.weights, classes);
   return s;
 }

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <fstream>
 #include <sstream>
+#include <variant>
 
 #include "core/quant/fake_quant.h"
 #include "core/util/error.h"
@@ -32,6 +33,14 @@ void use_onednn() {
     return true;
   }();
   (void)once;
+}
+
+// The padding variant is c10::variant in LibTorch 1.x and std::variant in 2.x: std::get_if
+// is named so the call parses, and ADL finds c10::get_if for the 1.x variant.
+template <class Variant>
+const torch::ExpandingArray<2>* explicit_padding(const Variant& padding) {
+  using std::get_if;
+  return get_if<torch::ExpandingArray<2>>(&padding);
 }
 
 int activation_bits(const Int8Options& o) { return o.reduce_range ? 7 : 8; }
@@ -153,7 +162,7 @@ Int8Conv::Int8Conv(const QConv2dImpl& conv, const TapBatchNorm2dImpl* bn, bool r
   auto qw = quantize_weight_symmetric(w_fold, weight_scales, &weight_codes);
 
   const auto& o = conv.options;
-  const auto* pad = c10::get_if<torch::ExpandingArray<2>>(&o.padding());
+  const auto* pad = explicit_padding(o.padding());
   if (!pad) throw Error("integer export supports explicit conv padding only");
   auto list = [](const torch::ExpandingArray<2>& a) { return std::vector<int64_t>{a->at(0), a->at(1)}; };
   packed_ = call1(op("quantized::conv2d_prepack"),

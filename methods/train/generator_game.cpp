@@ -1,6 +1,7 @@
 #include "methods/train/generator_game.h"
 
 #include "core/losses/losses.h"
+#include "core/util/device.h"
 
 namespace dfq {
 
@@ -55,8 +56,8 @@ Terms GeneratorGame::next(StepTensors& st, NetImpl& student, const StepPosition&
   if (hooks_.sample) {
     hooks_.sample(*gen_, batch_, st);
   } else {
-    auto z = torch::randn({batch_, latent_}, torch::TensorOptions().device(device_));
-    st.y = torch::randint(0, classes_, {batch_}, torch::TensorOptions().dtype(torch::kInt64).device(device_));
+    auto z = randn_on({batch_, latent_}, device_);
+    st.y = randint_on(0, classes_, {batch_}, device_);
     st.x = gen_->forward(z, st.y);
   }
   if (!st.targets.defined()) st.targets = torch::one_hot(st.y, classes_).to(torch::kFloat32);
