@@ -6,11 +6,57 @@
 #include "apps/commands.h"
 #include "models/teacher.h"
 #include "models/zoo.h"
+#include "reports/report.h"
 
 namespace dfq {
 
+namespace {
+
+// The published full-precision top-1 of (dataset, model), or a negative number.
+double published_fp_top1(const std::string& dataset, const std::string& model) {
+  for (const auto& row : load_published(default_published_path()))
+    if (row.dataset == dataset && row.model == model && row.method == "fp") return row.top1;
+  return -1;
+}
+
+CLI::App* add_import_command(CLI::App& teacher, Cli& cli) {
+  auto* cmd = teacher.add_subcommand(
+      "import",
+      "import pretrained weights with pytorchcv's names (the official code's teachers; made by "
+      "scripts/export_pytorchcv.py) into the zoo, checking every shape, and evaluate them when the data set is "
+      "present");
+  auto o = std::make_shared<ImportOptions>();
+  auto zoo = std::make_shared<std::string>(default_zoo_dir());
+  cmd->add_option("--from", o->from, "the state dict file (a plain dict of tensors)")->required();
+  cmd->add_option("--model", o->model, "architecture (resnet20, resnet32, resnet56)")->required();
+  cmd->add_option("--dataset", o->dataset, "the data set it was trained on (cifar10, cifar100, ...)")->required();
+  cmd->add_option("--data-root", o->data_root, "data folder for the evaluation (default: the data set's default)");
+  cmd->add_option("--zoo", *zoo, "zoo folder")->capture_default_str();
+  cmd->callback([&cli, o, zoo] {
+    cli.run([&] {
+      o->command = cli.global.command_line;
+      auto r = import_teacher(*o);
+      save_teacher(r.net, r.manifest, *zoo);
+      fmt::print("imported {} as {}\n", o->from, teacher_weights_path(*zoo, o->dataset, o->model));
+      const double published = published_fp_top1(o->dataset, o->model);
+      const std::string paper = published >= 0 ? fmt::format("{:.2f}%", published) : "none";
+      if (r.data_missing.empty())
+        fmt::print("  test top-1 {:.2f}% (published full precision: {}), val top-1 {:.2f}%\n", r.manifest.test_top1,
+                   paper, r.manifest.val_top1);
+      else
+        fmt::print("  not evaluated: {}\n  (published full precision: {})\n", r.data_missing, paper);
+      return 0;
+    });
+  });
+  return cmd;
+}
+
+}  // namespace
+
 void add_teacher_command(CLI::App& app, Cli& cli) {
-  auto* cmd = app.add_subcommand("teacher", "train a full-precision teacher and save it to the zoo");
+  auto* cmd = app.add_subcommand("teacher",
+                                 "train a full-precision teacher and save it to the zoo (`teacher import`: bring a "
+                                 "pretrained one)");
   auto o = std::make_shared<TeacherOptions>();
   auto zoo = std::make_shared<std::string>(default_zoo_dir());
   cmd->add_option("--model", o->model, "architecture")->capture_default_str();
@@ -22,7 +68,9 @@ void add_teacher_command(CLI::App& app, Cli& cli) {
   cmd->add_option("--wd", o->weight_decay, "weight decay")->capture_default_str();
   cmd->add_option("--seed", o->seed, "seed")->capture_default_str();
   cmd->add_option("--zoo", *zoo, "zoo folder")->capture_default_str();
-  cmd->callback([&cli, o, zoo] {
+  auto* import = add_import_command(*cmd, cli);
+  cmd->callback([&cli, o, zoo, import] {
+    if (import->parsed()) return;  // `dfq teacher import`: its own callback ran
     cli.run([&] {
       o->command = cli.global.command_line;
       if (!cli.global.device.empty()) o->device = cli.global.device;

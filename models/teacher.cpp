@@ -12,10 +12,20 @@
 #include "core/util/error.h"
 #include "core/util/progress.h"
 #include "core/util/rng.h"
+#include "core/util/sha256.h"
+#include "models/pytorchcv.h"
+#include "models/state_dict.h"
 
 namespace dfq {
 
 namespace {
+
+std::string utc_now() {
+  std::time_t now = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  return buf;
+}
 
 TeacherManifest manifest_of(const TeacherOptions& o, const DatasetInfo& info, double test_top1, double val_top1,
                             double seconds) {
@@ -32,10 +42,7 @@ TeacherManifest manifest_of(const TeacherOptions& o, const DatasetInfo& info, do
   m.seconds = seconds;
   m.command = o.command;
   m.torch_version = TORCH_VERSION;
-  std::time_t now = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-  m.created_at = buf;
+  m.created_at = utc_now();
   return m;
 }
 
@@ -89,6 +96,37 @@ TeacherResult train_teacher(const TeacherOptions& o) {
   net->to(torch::kCPU);  // weights are saved and loaded on the CPU
 
   return {net, manifest_of(o, data.info, test.top1, val_top1, progress.elapsed_seconds())};
+}
+
+ImportResult import_teacher(const ImportOptions& o) {
+  const auto& info = dataset_info(o.dataset);
+  ImportResult r;
+  r.net = make_model({o.model, info.channels, info.classes, info.size});
+  load_pytorchcv_state(*r.net, read_state_dict(o.from));
+  r.net->eval();
+  auto& m = r.manifest;
+  m.dataset = o.dataset;
+  m.model = o.model;
+  m.in_channels = info.channels;
+  m.num_classes = info.classes;
+  m.image_size = info.size;
+  m.command = o.command;
+  m.torch_version = TORCH_VERSION;
+  m.created_at = utc_now();
+  m.source = "pytorchcv state dict " + o.from;
+  m.source_sha256 = sha256_file(o.from);
+  m.test_top1 = m.val_top1 = -1;
+  DataSplits data;
+  try {
+    data = load_dataset(o.dataset, o.data_root);
+  } catch (const MissingFileError& e) {
+    r.data_missing = e.what();
+    return r;
+  }
+  const Forward forward = [&](const torch::Tensor& x) { return r.net->forward(x); };
+  m.test_top1 = evaluate(forward, data.test, data.info).top1;
+  m.val_top1 = evaluate(forward, data.val, data.info).top1;
+  return r;
 }
 
 }  // namespace dfq

@@ -29,4 +29,22 @@ struct TeacherResult {
 
 TeacherResult train_teacher(const TeacherOptions& options);
 
+struct ImportOptions {
+  std::string from;     // a state dict with pytorchcv's names (scripts/export_pytorchcv.py)
+  std::string model;    // this project's architecture (resnet20, ...)
+  std::string dataset;  // what it was trained on: channels, classes and image size
+  std::string data_root;
+  std::string command;  // recorded in the manifest
+};
+
+struct ImportResult {
+  Net net;                    // on the CPU, eval mode
+  TeacherManifest manifest;   // test_top1 / val_top1 -1 when the data set is absent
+  std::string data_missing;   // why it was not evaluated ("" when it was)
+};
+
+// Reads the file, maps pytorchcv's names onto the architecture, checks every shape, and
+// evaluates the teacher on the data set's test and validation splits when they are present.
+ImportResult import_teacher(const ImportOptions& options);
+
 }  // namespace dfq

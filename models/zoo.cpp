@@ -27,7 +27,8 @@ nlohmann::json to_json(const TeacherManifest& m) {
           {"num_classes", m.num_classes}, {"image_size", m.image_size}, {"seed", m.seed},
           {"epochs", m.epochs}, {"test_top1", m.test_top1}, {"val_top1", m.val_top1},
           {"sha256", m.sha256}, {"seconds", m.seconds}, {"command", m.command},
-          {"torch_version", m.torch_version}, {"created_at", m.created_at}};
+          {"torch_version", m.torch_version}, {"created_at", m.created_at}, {"source", m.source},
+          {"source_sha256", m.source_sha256}};
 }
 
 }  // namespace
@@ -82,6 +83,8 @@ TeacherManifest read_manifest(const std::string& path) {
     m.command = j.value("command", std::string());
     m.torch_version = j.value("torch_version", std::string());
     m.created_at = j.value("created_at", std::string());
+    m.source = j.value("source", std::string());
+    m.source_sha256 = j.value("source_sha256", std::string());
     return m;
   } catch (const nlohmann::json::exception& e) {
     throw CorruptFileError(fmt::format("teacher manifest '{}' is malformed ({}); retrain with `dfq teacher`", path,

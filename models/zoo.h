@@ -18,6 +18,9 @@ struct TeacherManifest {
   std::string command;       // the command line that trained it
   std::string torch_version;
   std::string created_at;
+  // Imported teachers (`dfq teacher import`): where the weights came from and the sha256 of
+  // the file they were read from; empty for teachers trained here.
+  std::string source, source_sha256;
 };
 
 std::string default_zoo_dir();
