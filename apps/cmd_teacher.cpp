@@ -28,8 +28,8 @@ CLI::App* add_import_command(CLI::App& teacher, Cli& cli) {
   auto o = std::make_shared<ImportOptions>();
   auto zoo = std::make_shared<std::string>(default_zoo_dir());
   cmd->add_option("--from", o->from, "the state dict file (a plain dict of tensors)")->required();
-  cmd->add_option("--model", o->model, "architecture (resnet20, resnet32, resnet56)")->required();
-  cmd->add_option("--dataset", o->dataset, "the data set it was trained on (cifar10, cifar100, ...)")->required();
+  cmd->add_option("--model", o->model, "architecture (resnet20, resnet32, resnet56, resnet18, resnet50, mobilenetv2)")->required();
+  cmd->add_option("--dataset", o->dataset, "the data set it was trained on (cifar10, cifar100, imagenet)")->required();
   cmd->add_option("--data-root", o->data_root, "data folder for the evaluation (default: the data set's default)");
   cmd->add_option("--zoo", *zoo, "zoo folder")->capture_default_str();
   cmd->callback([&cli, o, zoo] {

@@ -21,7 +21,7 @@ class ResNetImpl : public NetImpl {
   QConv2d conv1{nullptr};
   TapBatchNorm2d bn1{nullptr};
   QAct act1{nullptr};
-  torch::nn::Sequential units;  // registered as "stages" (CIFAR) or "layers" (ImageNet)
+  torch::nn::Sequential units;  // registered as "stages": stage{s}_unit{u}, from 1
   QLinear fc{nullptr};
 
  private:
@@ -35,13 +35,14 @@ class CifarResNetImpl : public ResNetImpl {
   CifarResNetImpl(const ModelSpec& spec, int depth);
 };
 
-// ImageNet-style ResNet (torchvision layout, v1.5 bottlenecks). depth 18 or 50.
+// ImageNet-style ResNet (pytorchcv layout: 7x7 stem + max pool, stride on a bottleneck's
+// first 1x1 conv). depth 18 or 50.
 class ImageNetResNetImpl : public ResNetImpl {
  public:
   ImageNetResNetImpl(const ModelSpec& spec, int depth);
 };
 
-// MobileNetV2 (torchvision layout, width 1.0).
+// MobileNetV2 (pytorchcv layout, width 1.0).
 class MobileNetV2Impl : public NetImpl {
  public:
   explicit MobileNetV2Impl(const ModelSpec& spec);
@@ -49,8 +50,7 @@ class MobileNetV2Impl : public NetImpl {
   torch::Tensor head(const torch::Tensor& f) override;
 
  private:
-  torch::nn::Sequential body;
-  torch::nn::Dropout dropout{nullptr};
+  torch::nn::Sequential body;  // init_block, stage{s}_unit{u}, final_block
   QLinear fc{nullptr};
 };
 

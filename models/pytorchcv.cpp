@@ -17,13 +17,14 @@ struct Rule {
   std::string to;  // std::regex_replace format ($1, $2, ...)
 };
 
-// CIFAR ResNet-20/32/56 (pytorch/pytorchcv/models/resnet_cifar.py: CIFARResNet with ResUnit
-// and ResBlock; ConvBlock from common.py is `conv` + `bn`): init block, then
-// features.stage{s}.unit{u}.body.conv{1,2} and identity_conv, then `output`.
-const std::vector<Rule>& cifar_resnet_rules() {
+// ResNets (pytorch/pytorchcv/models/resnet_cifar.py CIFARResNet, resnet.py ResNet; both
+// with ResUnit = body (ResBlock or ResBottleneck) + identity_conv; common.py ConvBlock is
+// `conv` + `bn`): init block (CIFAR: one ConvBlock; ImageNet: ResInitBlock whose ConvBlock
+// is `conv`), then features.stage{s}.unit{u}.body.conv{k} and identity_conv, then `output`.
+const std::vector<Rule>& resnet_rules() {
   static const std::vector<Rule> rules = {
-      {std::regex(R"(^features\.init_block\.conv\.weight$)"), "conv1.weight"},
-      {std::regex(R"(^features\.init_block\.bn\.(\w+)$)"), "bn1.$1"},
+      {std::regex(R"(^features\.init_block\.(?:conv\.)?conv\.weight$)"), "conv1.weight"},
+      {std::regex(R"(^features\.init_block\.(?:conv\.)?bn\.(\w+)$)"), "bn1.$1"},
       {std::regex(R"(^features\.stage(\d+)\.unit(\d+)\.body\.conv(\d)\.conv\.weight$)"),
        "stages.stage$1_unit$2.conv$3.weight"},
       {std::regex(R"(^features\.stage(\d+)\.unit(\d+)\.body\.conv(\d)\.bn\.(\w+)$)"), "stages.stage$1_unit$2.bn$3.$4"},
@@ -35,10 +36,32 @@ const std::vector<Rule>& cifar_resnet_rules() {
   return rules;
 }
 
+// MobileNetV2 (pytorch/pytorchcv/models/mobilenetv2.py: init_block, stage{s}.unit{u} =
+// LinearBottleneck with conv1..conv3 ConvBlocks, final_block, `output` a bias-free 1x1 conv
+// that lands on our bias-free linear classifier).
+const std::vector<Rule>& mobilenetv2_rules() {
+  static const std::vector<Rule> rules = {
+      {std::regex(R"(^features\.(init_block|final_block)\.(conv|bn)\.(\w+)$)"), "body.$1.$2.$3"},
+      {std::regex(R"(^features\.stage(\d+)\.unit(\d+)\.(conv\d)\.(conv|bn)\.(\w+)$)"),
+       "body.stage$1_unit$2.$3.$4.$5"},
+      {std::regex(R"(^output\.weight$)"), "fc.weight"},
+  };
+  return rules;
+}
+
 const std::vector<Rule>& rules_for(const std::string& arch) {
-  if (arch == "resnet20" || arch == "resnet32" || arch == "resnet56") return cifar_resnet_rules();
-  throw InvalidInputError(fmt::format("no pytorchcv mapping for model '{}'; importable: resnet20, resnet32, resnet56",
-                                      arch));
+  if (arch == "resnet20" || arch == "resnet32" || arch == "resnet56" || arch == "resnet18" || arch == "resnet50")
+    return resnet_rules();
+  if (arch == "mobilenetv2") return mobilenetv2_rules();
+  throw InvalidInputError(fmt::format(
+      "no pytorchcv mapping for model '{}'; importable: resnet20, resnet32, resnet56, resnet18, resnet50, mobilenetv2",
+      arch));
+}
+
+// A 1x1 conv's weight [out, in, 1, 1] fills a linear layer's [out, in].
+bool same_but_unit_dims(const torch::Tensor& file, const torch::Tensor& ours) {
+  return file.dim() == 4 && ours.dim() == 2 && file.size(2) == 1 && file.size(3) == 1 &&
+         file.size(0) == ours.size(0) && file.size(1) == ours.size(1);
 }
 
 std::string first_few(const std::vector<std::string>& names) {
@@ -79,10 +102,12 @@ void load_pytorchcv_state(NetImpl& net, const std::map<std::string, torch::Tenso
     auto it = name.empty() ? ours.end() : ours.find(name);
     if (it == ours.end()) {
       extra.push_back(key);
-    } else if (named.insert(name), it->second.sizes() != tensor.sizes()) {
-      misshaped.push_back(fmt::format("{} is {}, {} needs {}", key, shape(tensor), name, shape(it->second)));
-    } else {
+    } else if (named.insert(name), it->second.sizes() == tensor.sizes()) {
       mapped[name] = tensor;
+    } else if (same_but_unit_dims(tensor, it->second)) {
+      mapped[name] = tensor.view(it->second.sizes());
+    } else {
+      misshaped.push_back(fmt::format("{} is {}, {} needs {}", key, shape(tensor), name, shape(it->second)));
     }
   }
   for (const auto& [name, tensor] : ours)

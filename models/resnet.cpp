@@ -1,5 +1,8 @@
-// CIFAR-style ResNet-20/32/56 (He et al. 2016, pytorchcv layout) and ImageNet-style
-// ResNet-18/50 (torchvision layout).
+// CIFAR-style ResNet-20/32/56 and ImageNet-style ResNet-18/50 (He et al. 2016), in the
+// layout of pytorchcv (osmr/imgclsmob pytorch/pytorchcv/models/resnet_cifar.py and
+// resnet.py), whose pretrained weights the official DFQ code loads: projection shortcuts
+// (1x1 conv + BN), and ResNet-50's stride on the first 1x1 conv of a bottleneck
+// (pytorchcv's resnet50, conv1_stride=True; torchvision puts it on the 3x3).
 #include <fmt/format.h>
 
 #include "core/util/error.h"
@@ -65,15 +68,15 @@ class BasicUnitImpl : public nn::Module {
 };
 TORCH_MODULE(BasicUnit);
 
-// 1x1 -> 3x3 (strided) -> 1x1 x4 bottleneck (torchvision v1.5).
+// 1x1 (strided) -> 3x3 -> 1x1 x4 bottleneck (pytorchcv's ResBottleneck, conv1_stride=True).
 class BottleneckUnitImpl : public nn::Module {
  public:
   BottleneckUnitImpl(int64_t in, int64_t width, int64_t stride) {
     const int64_t out = width * 4;
-    conv1 = register_module("conv1", conv(in, width, 1));
+    conv1 = register_module("conv1", conv(in, width, 1, stride));
     bn1 = register_module("bn1", TapBatchNorm2d(width));
     act1 = register_module("act1", QAct());
-    conv2 = register_module("conv2", conv(width, width, 3, stride));
+    conv2 = register_module("conv2", conv(width, width, 3));
     bn2 = register_module("bn2", TapBatchNorm2d(width));
     act2 = register_module("act2", QAct());
     conv3 = register_module("conv3", conv(width, out, 1));
@@ -197,7 +200,7 @@ ImageNetResNetImpl::ImageNetResNetImpl(const ModelSpec& spec, int depth) : ResNe
     const int64_t width = 64 << s;
     for (int u = 0; u < blocks[s]; ++u) {
       const int64_t stride = (s > 0 && u == 0) ? 2 : 1;
-      const auto name = fmt::format("layer{}_{}", s + 1, u);
+      const auto name = fmt::format("stage{}_unit{}", s + 1, u + 1);
       if (bottleneck) {
         units->push_back(std::string(name), BottleneckUnit(in, width, stride));
         in = width * 4;
@@ -207,7 +210,7 @@ ImageNetResNetImpl::ImageNetResNetImpl(const ModelSpec& spec, int depth) : ResNe
       }
     }
   }
-  register_module("layers", units);
+  register_module("stages", units);
   fc = register_module("fc", QLinear(nn::LinearOptions(in, spec.num_classes)));
   init_conv_bn(*this);
 }

@@ -119,7 +119,7 @@ ImportResult import_teacher(const ImportOptions& o) {
   DataSplits data;
   try {
     data = load_dataset(o.dataset, o.data_root);
-  } catch (const MissingFileError& e) {
+  } catch (const Error& e) {  // absent, or (ImageNet) not readable yet: imported, not evaluated
     r.data_missing = e.what();
     return r;
   }

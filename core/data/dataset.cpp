@@ -20,6 +20,11 @@ bool file_exists(const std::string& p) {
   return stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
+bool dir_exists(const std::string& p) {
+  struct stat st;
+  return stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 // Fashion-MNIST: the Debian package's folder, or DFQ_DATA_ROOT/fashion-mnist where that is set
 // (a machine with no apt, e.g. a GPU node given an unpacked package).
 std::string fashion_mnist_root() {
@@ -44,6 +49,11 @@ const std::vector<DatasetInfo>& registry() {
       {"cifar100", 3, 32, 100, {0.5071, 0.4865, 0.4409}, {0.2673, 0.2564, 0.2762}, user_data_root("cifar100"),
        "download the binary version (cifar-100-binary.tar.gz, https://www.cs.toronto.edu/~kriz/cifar.html) "
        "on a machine with internet, extract it there (or set DFQ_DATA_ROOT, or pass --data-root)"},
+      // ImageNet's statistics and 224x224 crops as the official code evaluates it (GDFQ's
+      // dataloader.py: resize 256, centre crop 224). Its teachers can be imported; its
+      // images cannot be read yet (load_dataset says so).
+      {"imagenet", 3, 224, 1000, {0.485, 0.456, 0.406}, {0.229, 0.224, 0.225}, user_data_root("imagenet"),
+       "put ILSVRC2012's train/ and val/ folders (one sub-folder of JPEGs per class) there, or pass --data-root"},
   };
   return infos;
 }
@@ -53,6 +63,7 @@ std::vector<std::string> expected_files(const std::string& name) {
     return {"data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin", "data_batch_4.bin",
             "data_batch_5.bin", "test_batch.bin"};
   if (name == "cifar100") return {"train.bin", "test.bin"};
+  if (name == "imagenet") return {"train", "val"};  // folders
   return {"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz",
           "t10k-labels-idx1-ubyte.gz"};
 }
@@ -99,6 +110,11 @@ DataLocation locate_dataset(const std::string& name, const std::string& root_in)
   loc.root = resolve_root(name, root_in.empty() ? info.default_root : root_in);
   for (const auto& f : expected_files(name)) {
     std::string p = loc.root + "/" + f;
+    if (name == "imagenet") {
+      loc.files.push_back(p);
+      if (!dir_exists(p)) loc.missing.push_back(p);
+      continue;
+    }
     if (name != "cifar10" && name != "cifar100") p = idx_file(loc.root, f.substr(0, f.size() - 3));
     loc.files.push_back(p);
     if (!file_exists(p)) loc.missing.push_back(p);
@@ -112,6 +128,10 @@ DataSplits load_dataset(const std::string& name, const std::string& root, int64_
   if (!loc.missing.empty())
     throw MissingFileError(fmt::format("{} not found: missing {} under '{}'; {}", name,
                                        fmt::join(loc.missing, ", "), loc.root, info.how_to_get));
+  if (name == "imagenet")
+    throw InvalidInputError(fmt::format("imagenet at '{}': reading ImageNet's JPEG folders is not implemented yet; "
+                                        "its teachers can be imported (dfq teacher import), its images not read",
+                                        loc.root));
   ImageSet train, test;
   if (name == "cifar10") {
     std::vector<std::string> tr(loc.files.begin(), loc.files.begin() + 5);

@@ -8,7 +8,7 @@
 namespace dfq {
 
 struct DatasetInfo {
-  std::string name;          // "fashion-mnist", "mnist", "cifar10", "cifar100"
+  std::string name;          // "fashion-mnist", "mnist", "cifar10", "cifar100", "imagenet"
   int channels = 1;
   int size = 28;             // square images
   int classes = 10;

@@ -1,5 +1,5 @@
 // `dfq teacher import`: a state dict with pytorchcv's names, written by PyTorch itself
-// (tests/models/pytorchcv_resnet_cifar.py, python3-torch), lands on our modules and gives
+// (tests/models/pytorchcv_reference.py, python3-torch), lands on our modules and gives
 // PyTorch's logits; every way the file can be wrong gives one error saying what to do.
 #include <gtest/gtest.h>
 
@@ -35,11 +35,19 @@ class Import : public ::testing::Test {
       GTEST_SKIP() << "no python3 with torch: install python3-torch (make setup)";
     }
   }
-  // Writes state.pt, state_ordered.pt and reference.pt for a CIFAR ResNet.
-  void write_reference(int classes = 10, int depth = 20) {
-    const std::string cmd = python_ + " " + std::string(DFQ_SOURCE_DIR) + "/tests/models/pytorchcv_resnet_cifar.py " +
-                            dir_.path() + " " + std::to_string(classes) + " " + std::to_string(depth);
+  // Writes state.pt, state_ordered.pt and reference.pt for pytorchcv's `arch`.
+  void write_reference(const std::string& arch, int classes = 10) {
+    const std::string cmd = python_ + " " + std::string(DFQ_SOURCE_DIR) + "/tests/models/pytorchcv_reference.py " +
+                            dir_.path() + " " + arch + " " + std::to_string(classes) + " >/dev/null";
     ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  }
+  // The imported model's logits on the reference input, against PyTorch's.
+  double logit_difference(NetImpl& net) {
+    const auto ref = read_state_dict(dir_.file("reference.pt"));
+    torch::NoGradGuard ng;
+    net.eval();
+    EXPECT_GT(ref.at("logits").abs().max().item<double>(), 0.1);  // logits that say something
+    return (net.forward(ref.at("input")) - ref.at("logits")).abs().max().item<double>();
   }
   std::string error_of(const std::function<void()>& f) {
     try {
@@ -54,24 +62,31 @@ class Import : public ::testing::Test {
 };
 
 TEST_F(Import, ResNet20GivesPyTorchsLogits) {
-  for (int depth : {20, 32}) {
-    write_reference(10, depth);
-    ImportOptions o{dir_.file("state.pt"), "resnet" + std::to_string(depth), "cifar10", dir_.file("no-data"), "test"};
+  for (const char* arch : {"resnet20", "resnet32"}) {
+    write_reference(arch, 10);
+    ImportOptions o{dir_.file("state.pt"), arch, "cifar10", dir_.file("no-data"), "test"};
     auto r = import_teacher(o);
     EXPECT_FALSE(r.data_missing.empty());  // not evaluated: no CIFAR-10 here
     EXPECT_EQ(r.manifest.test_top1, -1);
     EXPECT_EQ(r.manifest.source_sha256, sha256_file(dir_.file("state.pt")));
-    const auto ref = read_state_dict(dir_.file("reference.pt"));
-    torch::NoGradGuard ng;
-    const auto logits = r.net->forward(ref.at("input"));
-    const double diff = (logits - ref.at("logits")).abs().max().item<double>();
-    EXPECT_LE(diff, 1e-4) << "depth " << depth;
-    EXPECT_GT(ref.at("logits").abs().max().item<double>(), 0.1);  // logits that say something
+    EXPECT_LE(logit_difference(*r.net), 1e-4) << arch;
+  }
+}
+
+// The ImageNet teachers of the official code (pytorchcv's resnet18, resnet50 with the stride
+// on a bottleneck's first 1x1 conv, mobilenetv2_w1 with its bias-free 1x1-conv classifier)
+// at 3x224x224.
+TEST_F(Import, ImageNetModelsGivePyTorchsLogits) {
+  for (const char* arch : {"resnet18", "resnet50", "mobilenetv2"}) {
+    write_reference(arch, 10);
+    Net net = make_model({arch, 3, 10, 224});
+    load_pytorchcv_state(*net, read_state_dict(dir_.file("state.pt")));
+    EXPECT_LE(logit_difference(*net), 1e-4) << arch;
   }
 }
 
 TEST_F(Import, WrongFilesSayWhatIsWrong) {
-  write_reference(10, 20);
+  write_reference("resnet20", 10);
   ImportOptions o{dir_.file("state.pt"), "resnet20", "cifar100", dir_.file("no-data"), "test"};
   // Ten classes imported as CIFAR-100's hundred: the classifier does not fit.
   auto e = error_of([&] { import_teacher(o); });
@@ -101,7 +116,7 @@ TEST_F(Import, WrongFilesSayWhatIsWrong) {
 }
 
 TEST_F(Import, ExtraKeysAreNamed) {
-  write_reference(10, 20);
+  write_reference("resnet20", 10);
   auto state = read_state_dict(dir_.file("state.pt"));
   std::map<std::string, torch::Tensor> with_extra = state;
   with_extra["features.stage4.unit1.body.conv1.conv.weight"] = torch::zeros({1});
@@ -115,7 +130,7 @@ TEST_F(Import, ExtraKeysAreNamed) {
 
 // The command: the zoo entry loads like a trained teacher and its manifest names the source.
 TEST_F(Import, CommandWritesAZooEntry) {
-  write_reference(10, 20);
+  write_reference("resnet20", 10);
   const std::string zoo = dir_.file("zoo"), out = dir_.file("out.txt");
   const std::string cmd = std::string(DFQ_CLI) + " --quiet teacher import --from " + dir_.file("state.pt") +
                           " --model resnet20 --dataset cifar10 --data-root " + dir_.file("no-data") + " --zoo " + zoo +
