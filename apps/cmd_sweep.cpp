@@ -23,6 +23,11 @@ void add_sweep_options(CLI::App* cmd, SweepCommand& c) {
   cmd->add_option("--methods", o.methods, "only these methods (comma-separated)")->delimiter(',');
   cmd->add_option("--bits", c.bits, "only these bit-widths: 4 (W4A4) or 4/8 (W4A8), comma-separated")->delimiter(',');
   cmd->add_option("--seeds", o.seeds, "only these seeds (comma-separated)")->delimiter(',');
+  cmd->add_option("--data-root", o.data_root, "data folder instead of the suite's data_root");
+  cmd->add_option("--zoo", o.zoo, "teacher zoo folder instead of the suite's zoo");
+  cmd->add_flag("--smoke", o.smoke,
+                "smoke scale: every method's tiny preset after the suite's settings, recorded as suite NAME-smoke "
+                "(checks that the suite runs; its numbers mean nothing)");
   cmd->add_option("--configs", o.configs_dir, "folder of suite files (default: configs/)");
   cmd->footer(suite_keys_help());
 }

@@ -75,6 +75,11 @@ std::vector<CellRequest> expand_suite(const Suite& s, const SweepOptions& o) {
           if (method.has_setting(k)) r.overrides.push_back(k + "=" + v);
         if (s.method_set.count(m))
           for (const auto& [k, v] : s.method_set.at(m)) r.overrides.push_back(k + "=" + v);
+        if (o.smoke) {
+          if (!method.presets.count("tiny"))
+            throw InvalidInputError(fmt::format("--smoke: method '{}' has no tiny preset", m));
+          for (const auto& a : method.presets.at("tiny")) r.overrides.push_back(a);
+        }
         cells.push_back(r);
       }
     }
@@ -232,6 +237,9 @@ class WorkerPool {
 SweepSummary run_sweep(const SweepOptions& o) {
   const auto configs = o.configs_dir.empty() ? default_configs_dir() : o.configs_dir;
   Suite suite = load_suite(o.suite, configs);
+  if (!o.data_root.empty()) suite.data_root = o.data_root;
+  if (!o.zoo.empty()) suite.zoo = o.zoo;
+  if (o.smoke) suite.name += "-smoke";
   auto cells = expand_suite(suite, o);
   check_inputs(suite);
   if (o.jobs < 1) throw InvalidInputError(fmt::format("-j must be at least 1, got {}", o.jobs));

@@ -22,6 +22,10 @@ struct SweepOptions {
   int threads_per_job = 0;           // 0: cores / jobs
   std::string store, cache;
   std::string device;                // empty: the suite's `device`
+  std::string data_root, zoo;        // non-empty: instead of the suite's
+  // Smoke scale: every method's `tiny` preset applied after the suite's settings (so it
+  // wins), recorded as suite "<name>-smoke"; for checking that a suite runs at all (CI).
+  bool smoke = false;
   bool dry_run = false;              // list the cells and what would run
   std::string executable = "/proc/self/exe";  // the `dfq` binary the workers run
 };
