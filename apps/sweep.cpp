@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <chrono>
@@ -21,6 +22,7 @@
 #include "core/util/interrupt.h"
 #include "core/util/progress.h"
 #include "methods/registry.h"
+#include "methods/train/schedule.h"
 #include "models/zoo.h"
 
 namespace dfq {
@@ -234,6 +236,45 @@ class WorkerPool {
 
 }  // namespace
 
+namespace {
+
+// One line per cell: its name, its training schedule as resolved (iterations, batch, images
+// seen) and, with measured rates, the time the iterations take (evaluation and synthesis
+// not included).
+void print_dry_run(const std::vector<ResolvedCell>& cells, const std::string& rates_file) {
+  std::map<std::string, double> ms;
+  if (!rates_file.empty()) {
+    try {
+      for (const auto& kv : YAML::LoadFile(rates_file)) ms[kv.first.as<std::string>()] = kv.second.as<double>();
+    } catch (const YAML::Exception& e) {
+      throw InvalidInputError(fmt::format("--rates {}: expected a YAML map method: ms per iteration ({})", rates_file,
+                                          e.what()));
+    }
+  }
+  double total_hours = 0;
+  for (const auto& c : cells) {
+    std::string line = cell_name(c.key);
+    if (c.method->has_setting("iters_per_epoch")) {
+      const auto s = Schedule::block().read(c.config);
+      const int64_t iterations = s.epochs * s.iters_per_epoch;
+      line += fmt::format("  {} iterations x batch {} = {} images", iterations, s.batch_size, iterations * s.batch_size);
+      if (ms.count(c.key.method)) {
+        const double hours = iterations * ms.at(c.key.method) / 3.6e6;
+        total_hours += hours;
+        line += fmt::format("  ~{:.1f} h at {} ms/iteration", hours, ms.at(c.key.method));
+      } else if (!ms.empty()) {
+        line += "  (no measured rate)";
+      }
+    } else {
+      line += "  (no training schedule: synthesis and calibration only)";
+    }
+    fmt::print("{}\n", line);
+  }
+  if (!ms.empty()) fmt::print("estimated training time of the cells with a rate: {:.1f} h\n", total_hours);
+}
+
+}  // namespace
+
 SweepSummary run_sweep(const SweepOptions& o) {
   const auto configs = o.configs_dir.empty() ? default_configs_dir() : o.configs_dir;
   Suite suite = load_suite(o.suite, configs);
@@ -241,7 +282,12 @@ SweepSummary run_sweep(const SweepOptions& o) {
   if (!o.zoo.empty()) suite.zoo = o.zoo;
   if (o.smoke) suite.name += "-smoke";
   auto cells = expand_suite(suite, o);
-  check_inputs(suite);
+  try {
+    check_inputs(suite);
+  } catch (const Error& e) {
+    if (!o.dry_run) throw;
+    fmt::print(stderr, "note (the listing goes on): {}\n", e.what());  // planning needs no data
+  }
   if (o.jobs < 1) throw InvalidInputError(fmt::format("-j must be at least 1, got {}", o.jobs));
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const int threads = o.threads_per_job > 0 ? o.threads_per_job : std::max(1, cores / o.jobs);
@@ -252,7 +298,7 @@ SweepSummary run_sweep(const SweepOptions& o) {
   fmt::print(stderr, "sweep {}: {} cells, {} already done, {} to run with {} worker(s) x {} thread(s)\n", suite.name,
              sum.total, sum.skipped, todo.size(), o.jobs, threads);
   if (o.dry_run) {
-    for (const auto& c : todo) fmt::print("{}\n", cell_name(c.key));
+    print_dry_run(todo, o.rates);
     return sum;
   }
   const auto log_dir = fs::path(o.store).parent_path() / "logs" / suite.name;

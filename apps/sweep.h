@@ -26,6 +26,9 @@ struct SweepOptions {
   // Smoke scale: every method's `tiny` preset applied after the suite's settings (so it
   // wins), recorded as suite "<name>-smoke"; for checking that a suite runs at all (CI).
   bool smoke = false;
+  // --dry-run: a YAML map method -> measured milliseconds per training iteration; the listing
+  // then estimates each cell's training time from it. Empty: no estimates.
+  std::string rates;
   bool dry_run = false;              // list the cells and what would run
   std::string executable = "/proc/self/exe";  // the `dfq` binary the workers run
 };

@@ -140,3 +140,42 @@ TEST(Sweep, MissingDataOrTeacherStopsBeforeAnythingRuns) {
 
 }  // namespace
 }  // namespace dfq
+
+namespace dfq {
+namespace {
+
+// Planning a paper suite needs no data and no teacher: the listing goes on with a note,
+// shows each cell's resolved schedule and, with measured rates, its training time.
+TEST(SweepDryRun, ListsResolvedSchedulesAndEstimatesWithoutData) {
+  testing::TempDir dir;
+  SweepOptions o;
+  o.suite = "paper-cifar10";
+  o.store = dir.file("runs.sqlite");
+  o.data_root = dir.file("no-data");
+  o.dry_run = true;
+  o.seeds = {0};
+  o.bits = {{4, 4}};
+  o.methods = {"gdfq", "adasg", "qimera"};
+  const std::string rates = dir.file("rates.yaml");
+  std::ofstream(rates) << "gdfq: 40\nadasg: 50\n";
+  o.rates = rates;
+  ::testing::internal::CaptureStdout();
+  const auto summary = run_sweep(o);
+  const std::string out = ::testing::internal::GetCapturedStdout();
+  EXPECT_EQ(summary.total, 3);
+  EXPECT_EQ(summary.done, 0);
+  // gdfq: 400 x 200 iterations at batch 200; 80,000 x 40 ms = 0.9 h.
+  EXPECT_NE(out.find("gdfq-cifar10-resnet20-W4A4-seed0  80000 iterations x batch 200 = 16000000 images  ~0.9 h"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("qimera-cifar10-resnet20-W4A4-seed0  80000 iterations x batch 200 = 16000000 images  (no "
+                     "measured rate)"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("estimated training time of the cells with a rate: 2.0 h"), std::string::npos) << out;
+  std::ofstream(rates) << "gdfq: [not, a, number]\n";
+  EXPECT_THROW(run_sweep(o), InvalidInputError);
+}
+
+}  // namespace
+}  // namespace dfq
