@@ -48,6 +48,7 @@ class MobileNetV2Impl : public NetImpl {
   explicit MobileNetV2Impl(const ModelSpec& spec);
   torch::Tensor features(const torch::Tensor& x) override;
   torch::Tensor head(const torch::Tensor& f) override;
+  std::unique_ptr<Int8Model> to_int8(const Int8Options& options) override;
 
  private:
   torch::nn::Sequential body;  // init_block, stage{s}_unit{u}, final_block

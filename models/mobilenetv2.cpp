@@ -3,12 +3,16 @@
 // weights the official DFQ code loads: no dropout, a bias-free classifier.
 #include <fmt/format.h>
 
+#include <functional>
+
+#include "core/util/error.h"
 #include "models/architectures.h"
 
 namespace dfq {
 namespace {
 
 namespace nn = torch::nn;
+using Block = std::function<torch::Tensor(const torch::Tensor&)>;
 
 // Convolution, BatchNorm and (optionally) ReLU6.
 class ConvBNActImpl : public nn::Module {
@@ -23,6 +27,11 @@ class ConvBNActImpl : public nn::Module {
     auto y = bn(conv(x));
     return act ? act(y) : y;
   }
+  // The output grid: the activation quantizer's after ReLU6 (exact; its range also bounds
+  // ReLU6, as in the student), else BatchNorm's data-free range (a projection the student
+  // keeps in float).
+  QParams out_qparams(const Int8Options& o) const { return !act.is_empty() ? act_qparams(*act, o) : bn_qparams(*bn, o); }
+  Int8Conv lower(const QParams& out) const { return Int8Conv(*conv, bn.get(), /*relu=*/!act.is_empty(), out); }
 
  private:
   QConv2d conv{nullptr};
@@ -50,6 +59,21 @@ class LinearBottleneckImpl : public nn::Module {
   torch::Tensor forward(const torch::Tensor& x) {
     auto y = conv3(conv2(conv1(x)));
     return residual_ ? x + y : y;
+  }
+  // Integer unit for an input on grid `in`; sets `out` to its output grid. The residual sum,
+  // a float tensor in the student, gets 8 bits on [in.lo + proj.lo, in.hi + proj.hi].
+  Block lower_int8(const Int8Options& o, Int8PointCounter& count, const QParams& in, QParams& out) const {
+    const Int8Conv c1 = conv1->lower(count(conv1->out_qparams(o)));
+    const Int8Conv c2 = conv2->lower(count(conv2->out_qparams(o)));
+    const QParams proj = count(conv3->out_qparams(o));
+    const Int8Conv c3 = conv3->lower(proj);
+    if (!residual_) {
+      out = proj;
+      return [c1, c2, c3](const torch::Tensor& x) { return c3(c2(c1(x))); };
+    }
+    out = count(range_qparams(in.lo + proj.lo, in.hi + proj.hi, o.reduce_range ? 7 : 8));
+    const QParams sum = out;
+    return [c1, c2, c3, sum](const torch::Tensor& x) { return int8_add(c3(c2(c1(x))), x, sum, /*relu=*/false); };
   }
 
  private:
@@ -94,5 +118,33 @@ torch::Tensor MobileNetV2Impl::features(const torch::Tensor& x) {
 }
 
 torch::Tensor MobileNetV2Impl::head(const torch::Tensor& f) { return fc(f); }
+
+// init block -> units -> final block -> mean pool -> float classifier, as ResNet's lowering.
+std::unique_ptr<Int8Model> MobileNetV2Impl::to_int8(const Int8Options& o) {
+  const auto children = body->children();
+  auto init = std::dynamic_pointer_cast<ConvBNActImpl>(children.front());
+  auto final_block = std::dynamic_pointer_cast<ConvBNActImpl>(children.back());
+  if (!init || !final_block) throw Error("integer export: unexpected MobileNetV2 layout");
+  Int8PointCounter count;
+  const Int8Conv stem = init->lower(count(init->out_qparams(o)));
+  const QParams in = count(input_qparams(stem, o));
+  std::vector<Block> blocks;
+  QParams grid = stem.out();
+  for (size_t i = 1; i + 1 < children.size(); ++i) {
+    auto unit = std::dynamic_pointer_cast<LinearBottleneckImpl>(children[i]);
+    if (!unit) throw Error("integer export: unexpected module in MobileNetV2's body");
+    QParams next;
+    blocks.push_back(unit->lower_int8(o, count, grid, next));
+    grid = next;
+  }
+  const Int8Conv last = final_block->lower(count(final_block->out_qparams(o)));
+  const FloatHead head(*fc);
+  auto program = [in, stem, blocks, last, head](const torch::Tensor& x) {
+    auto y = stem(quantize_input(x, in));
+    for (const auto& b : blocks) y = b(y);
+    return head(last(y).dequantize().mean({2, 3}));
+  };
+  return std::make_unique<Int8Model>(program, count.exact, count.total);
+}
 
 }  // namespace dfq

@@ -185,9 +185,44 @@ TEST(Int8, LeNetAgreesWithFakeQuant) {
   EXPECT_GT(a.eq(b).to(torch::kDouble).mean().item<double>(), 0.98);
 }
 
-TEST(Int8, ArchitectureWithoutLoweringSaysSo) {
-  auto net = make_model({"mobilenetv2", 3, 10, 32});
-  EXPECT_EQ(net->to_int8(Int8Options{}), nullptr);
+// MobileNetV2 (no trained teacher here): random weights with BatchNorm statistics set on the
+// inputs it sees, W6A6, ranges calibrated on them. Every activation after ReLU6 is on the
+// student's grid (the stem, two per unit, the final block); the input, the 17 projections
+// and the 10 residual sums, which the student keeps in float, get 8 bits.
+TEST(Int8, MobileNetV2AgreesWithFakeQuant) {
+  torch::set_num_threads(2);
+  torch::manual_seed(11);
+  Net net = make_model({"mobilenetv2", 3, 10, 32});
+  torch::NoGradGuard ng;
+  net->train();
+  for (int i = 0; i < 10; ++i) net->forward(torch::randn({64, 3, 32, 32}));
+  net->eval();
+  QuantConfig qc;
+  qc.w_bits = qc.a_bits = 6;
+  qc.tracker = RangeTrackerKind::MinMax;
+  quantize_model(*net, qc);
+  net->eval();
+  for (int i = 0; i < 4; ++i) net->forward(torch::randn({64, 3, 32, 32}).clamp(-3, 3));
+  set_calibration(*net, false);
+  Int8Options o;
+  o.input_lo = -3;
+  o.input_hi = 3;
+  auto int8 = net->to_int8(o);
+  ASSERT_TRUE(int8);
+  EXPECT_EQ(int8->total_points(), 64);
+  EXPECT_EQ(int8->exact_points(), 36);
+  auto x = torch::randn({256, 3, 32, 32}).clamp(-3, 3);
+  auto a = net->forward(x), b = int8->forward(x);
+  const double agree = a.argmax(1).eq(b.argmax(1)).to(torch::kDouble).mean().item<double>();
+  // The logits of a random network share a large per-image offset; compare what decides.
+  const auto ac = a - a.mean(1, true), bc = b - b.mean(1, true);
+  const double rel = ((ac - bc).norm() / ac.norm()).item<double>();
+  std::cout << "MobileNetV2 W6A6: argmax agreement " << agree << ", relative logit error " << rel << "\n";
+  // Measured: agreement 0.77, error 0.053. Random weights make many predictions ambiguous,
+  // and the 27 float-in-the-student points move them; a lowering that dropped the residual
+  // inputs gave agreement 0 and error 0.086.
+  EXPECT_GT(agree, 0.6);
+  EXPECT_LT(rel, 0.07);
 }
 
 }  // namespace
