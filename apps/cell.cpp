@@ -137,7 +137,7 @@ ResolvedCell load_resolved_cell(const std::string& path) {
 }
 
 void write_resolved_cell(const std::string& path, const ResolvedCell& cell) {
-  write_atomically(path, [&](const std::string& tmp) { std::ofstream(tmp) << cell.to_json().dump(2) << "\n"; });
+  write_text_atomically(path, cell.to_json().dump(2) + "\n");
 }
 
 }  // namespace dfq

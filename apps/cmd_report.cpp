@@ -9,6 +9,7 @@
 #include "core/config/suite.h"
 #include "core/util/atomic_file.h"
 #include "core/util/error.h"
+#include "core/util/paths.h"
 #include "methods/registry.h"
 #include "reports/report.h"
 
@@ -30,20 +31,24 @@ int render_report(const GlobalOptions& g, const ReportCommand& rc) {
   if (report.groups.empty())
     throw InvalidInputError(fmt::format("no finished runs of suite '{}' in {} match; run `dfq sweep --suite {}`",
                                         rc.suite, g.store, rc.suite));
-  const auto dir = rc.out.empty() ? (std::filesystem::path(g.store).parent_path() / "reports" / rc.suite).string()
-                                  : rc.out;
+  const auto dir = rc.out.empty()
+                       ? (std::filesystem::path(g.store).parent_path() / "reports" / safe_component(rc.suite)).string()
+                       : rc.out;
   std::filesystem::create_directories(dir);
   auto write = [&](const std::string& name, const std::string& text) {
     const auto path = (std::filesystem::path(dir) / name).string();
-    write_atomically(path, [&](const std::string& tmp) { std::ofstream(tmp) << text; });
+    write_text_atomically(path, text);
     return path;
   };
   const auto md = render_markdown(report);
   write("report.md", md);
   write("report.csv", render_csv(report));
   const auto html = write("report.html", render_html(report));
-  for (const auto& grp : report.groups) write(fmt::format("top1-vs-bits-{}-{}.svg", grp.dataset, grp.model),
-                                              render_bits_plot(grp, o.metric));
+  // Data set and model names come from the store (possibly shared): only a safe alphabet
+  // reaches the file name.
+  for (const auto& grp : report.groups)
+    write(fmt::format("top1-vs-bits-{}-{}.svg", safe_component(grp.dataset), safe_component(grp.model)),
+          render_bits_plot(grp, o.metric));
   if (rc.print) fmt::print("{}\n", md);
   fmt::print(stderr, "report of {} runs written to {}/ (report.md, report.csv, {})\n", report.runs, dir,
              std::filesystem::path(html).filename().string());

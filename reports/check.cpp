@@ -59,6 +59,7 @@ void write_reference(const std::string& path, const Reference& ref) {
       if (c.atol >= 0) out << fmt::format(", atol: {}", c.atol);
       out << "}\n";
     }
+    check_written(out, path);
   });
 }
 

@@ -9,6 +9,7 @@
 #include "core/util/device.h"
 #include "core/util/env.h"
 #include "core/util/error.h"
+#include "core/util/paths.h"
 
 namespace dfq {
 namespace {
@@ -128,8 +129,15 @@ BitWidth parse_bit_width(const std::string& text) {
 }
 
 Suite load_suite(const std::string& name_or_path, const std::string& configs_dir) {
-  std::string path = name_or_path;
-  if (!fs::exists(path)) path = (fs::path(configs_dir) / (name_or_path + ".yaml")).string();
+  // A name is a name (configs/NAME.yaml), whatever is in the current folder; a path is
+  // given as one: it has a '/' or ends in .yaml.
+  const bool is_path = name_or_path.find('/') != std::string::npos ||
+                       (name_or_path.size() > 5 && name_or_path.compare(name_or_path.size() - 5, 5, ".yaml") == 0);
+  if (!is_path && !is_safe_component(name_or_path))
+    throw InvalidInputError(fmt::format("suite name '{}' is not valid: use letters, digits, '.', '_' and '-' (or give "
+                                        "a path to a .yaml file)",
+                                        name_or_path));
+  const std::string path = is_path ? name_or_path : (fs::path(configs_dir) / (name_or_path + ".yaml")).string();
   if (!fs::exists(path)) {
     std::vector<std::string> names;
     if (fs::is_directory(configs_dir))
@@ -171,6 +179,11 @@ Suite load_suite(const std::string& name_or_path, const std::string& configs_dir
   }
   if (s.methods.empty() || s.bits.empty() || s.seeds.empty())
     throw InvalidInputError(fmt::format("{}: methods, bits and seeds must each list at least one value", path));
+  // The name labels runs and names the folders of logs and reports.
+  if (!is_safe_component(s.name))
+    throw InvalidInputError(fmt::format("{}: suite name '{}' is not valid: use letters, digits, '.', '_' and '-' (it "
+                                        "names folders)",
+                                        path, s.name));
   return s;
 }
 

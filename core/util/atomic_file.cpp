@@ -3,7 +3,12 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
+
+#include "core/util/error.h"
 
 namespace dfq {
 
@@ -20,6 +25,24 @@ void write_atomically(const std::string& path, const std::function<void(const st
     throw;
   }
   fs::rename(tmp, path);
+}
+
+void check_written(std::ostream& out, const std::string& path) {
+  const int saved = errno;
+  out.flush();
+  if (!out) throw Error(fmt::format("cannot write {}: {}", path, std::strerror(errno ? errno : saved)));
+}
+
+void write_text_atomically(const std::string& path, const std::string& text) {
+  write_atomically(path, [&](const std::string& tmp) {
+    errno = 0;
+    std::ofstream out(tmp, std::ios::binary);
+    if (!out) throw Error(fmt::format("cannot write {}: {}", path, std::strerror(errno)));
+    out << text;
+    check_written(out, path);
+    out.close();
+    if (out.fail()) throw Error(fmt::format("cannot write {}: {}", path, std::strerror(errno)));
+  });
 }
 
 }  // namespace dfq
