@@ -12,13 +12,6 @@ namespace dfq {
 
 namespace {
 
-// The published full-precision top-1 of (dataset, model), or a negative number.
-double published_fp_top1(const std::string& dataset, const std::string& model) {
-  for (const auto& row : load_published(default_published_path()))
-    if (row.dataset == dataset && row.model == model && row.method == "fp") return row.top1;
-  return -1;
-}
-
 CLI::App* add_import_command(CLI::App& teacher, Cli& cli) {
   auto* cmd = teacher.add_subcommand(
       "import",
@@ -38,8 +31,8 @@ CLI::App* add_import_command(CLI::App& teacher, Cli& cli) {
       auto r = import_teacher(*o);
       save_teacher(r.net, r.manifest, *zoo);
       fmt::print("imported {} as {}\n", o->from, teacher_weights_path(*zoo, o->dataset, o->model));
-      const double published = published_fp_top1(o->dataset, o->model);
-      const std::string paper = published >= 0 ? fmt::format("{:.2f}%", published) : "none";
+      const auto fp = published_fp(load_published(default_published_path()), o->dataset, o->model);
+      const std::string paper = fp ? fmt::format("{:.2f}%", fp->top1) : "none";
       if (r.data_missing.empty())
         fmt::print("  test top-1 {:.2f}% (published full precision: {}), val top-1 {:.2f}%\n", r.manifest.test_top1,
                    paper, r.manifest.val_top1);

@@ -56,8 +56,7 @@ CellResult run_cell(RunStore& store, const ResolvedCell& cell, const std::string
   Net teacher = load_cell_teacher(cell, manifest);
   teacher->to(device);
 
-  Environment env = capture_environment();
-  env.device = device_name(device);
+  const Environment env = capture_environment(device_name(device));
   // Recorded as the run's device; a GPU run also records metric cuda_deterministic = 1 (see
   // configure_determinism). Int8 export and its latency stay on the CPU (deployment.cpp).
   const bool deterministic = !configure_determinism(device).empty();

@@ -27,22 +27,29 @@ std::string utc_now() {
   return buf;
 }
 
-TeacherManifest manifest_of(const TeacherOptions& o, const DatasetInfo& info, double test_top1, double val_top1,
-                            double seconds) {
+// What every manifest says: the data set's shape, the model, how it was made and when.
+TeacherManifest manifest_base(const std::string& dataset, const std::string& model, const DatasetInfo& info,
+                              const std::string& command) {
   TeacherManifest m;
-  m.dataset = o.dataset;
-  m.model = o.model;
+  m.dataset = dataset;
+  m.model = model;
   m.in_channels = info.channels;
   m.num_classes = info.classes;
   m.image_size = info.size;
+  m.command = command;
+  m.torch_version = TORCH_VERSION;
+  m.created_at = utc_now();
+  return m;
+}
+
+TeacherManifest manifest_of(const TeacherOptions& o, const DatasetInfo& info, double test_top1, double val_top1,
+                            double seconds) {
+  TeacherManifest m = manifest_base(o.dataset, o.model, info, o.command);
   m.seed = o.seed;
   m.epochs = o.epochs;
   m.test_top1 = test_top1;
   m.val_top1 = val_top1;
   m.seconds = seconds;
-  m.command = o.command;
-  m.torch_version = TORCH_VERSION;
-  m.created_at = utc_now();
   return m;
 }
 
@@ -104,15 +111,8 @@ ImportResult import_teacher(const ImportOptions& o) {
   r.net = make_model({o.model, info.channels, info.classes, info.size});
   load_pytorchcv_state(*r.net, read_state_dict(o.from));
   r.net->eval();
+  r.manifest = manifest_base(o.dataset, o.model, info, o.command);
   auto& m = r.manifest;
-  m.dataset = o.dataset;
-  m.model = o.model;
-  m.in_channels = info.channels;
-  m.num_classes = info.classes;
-  m.image_size = info.size;
-  m.command = o.command;
-  m.torch_version = TORCH_VERSION;
-  m.created_at = utc_now();
   m.source = "pytorchcv state dict " + o.from;
   m.source_sha256 = sha256_file(o.from);
   m.test_top1 = m.val_top1 = -1;

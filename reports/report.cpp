@@ -148,6 +148,14 @@ void order_and_test(ReportGroup& g, const ReportOptions& o) {
 
 }  // namespace
 
+std::optional<PublishedRow> published_fp(const std::vector<PublishedRow>& published, const std::string& dataset,
+                                         const std::string& model) {
+  std::optional<PublishedRow> fp;
+  for (const auto& p : published)
+    if (p.dataset == dataset && p.model == model && p.method == "fp") fp = p;  // the last match wins
+  return fp;
+}
+
 Report build_report(const RunStore& store, const ReportOptions& o, const std::vector<PublishedRow>& published) {
   Report report;
   report.options = o;
@@ -170,8 +178,7 @@ Report build_report(const RunStore& store, const ReportOptions& o, const std::ve
     g.dataset = dm.first;
     g.model = dm.second;
     g.columns = columns_of(rows);
-    for (const auto& p : published)
-      if (p.dataset == g.dataset && p.model == g.model && p.method == "fp") g.fp_published = p;
+    g.fp_published = published_fp(published, g.dataset, g.model);
     for (const auto& col : g.columns) g.deployment.push_back(deployment_of(rows, col));
     for (const auto& [label, by_bits] : rows)
       g.rows.push_back(make_row(store, g, label, by_bits, label_run.at(label), o.metric, published));

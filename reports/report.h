@@ -23,6 +23,9 @@ struct PublishedRow {
 };
 // Reads results/paper/published.csv (dataset,model,method,w_bits,a_bits,top1,rerun,source).
 std::vector<PublishedRow> load_published(const std::string& csv_path);
+// The paper's full-precision row of (dataset, model), if it has one.
+std::optional<PublishedRow> published_fp(const std::vector<PublishedRow>& published, const std::string& dataset,
+                                         const std::string& model);
 std::string default_published_path();
 
 struct ReportCell {

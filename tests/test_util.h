@@ -7,6 +7,14 @@
 
 namespace dfq::testing {
 
+// A python3 with PyTorch (Debian's python3-torch, installed by `make setup`), or "": for
+// tests that write files with PyTorch itself.
+inline std::string python_with_torch() {
+  for (const char* py : {"/usr/bin/python3", "python3"})
+    if (std::system((std::string(py) + " -c 'import torch' >/dev/null 2>&1").c_str()) == 0) return py;
+  return "";
+}
+
 class TempDir {
  public:
   TempDir() {

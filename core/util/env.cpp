@@ -37,7 +37,7 @@ std::string source_dir() {
   return DFQ_SOURCE_DIR;
 }
 
-Environment capture_environment() {
+Environment capture_environment(const std::string& device) {
   Environment e;
   const std::string git = "git -C '" + source_dir() + "' ";
   e.git_sha = run_command(git + "rev-parse HEAD 2>/dev/null");
@@ -48,7 +48,7 @@ Environment capture_environment() {
   e.host = host;
   e.torch_version = TORCH_VERSION;
   e.threads = torch::get_num_threads();
-  e.device = torch::cuda::is_available() ? "cuda:0" : "cpu";
+  e.device = device;
   return e;
 }
 

@@ -10,10 +10,11 @@ struct Environment {
   std::string host;
   std::string torch_version;
   int threads = 1;
-  std::string device;    // "cpu" or "cuda:N"
+  std::string device = "cpu";  // "cpu" or "cuda:N": where the run computed
 };
 
-Environment capture_environment();
+// `device`: where the run computes ("cpu" or "cuda:N").
+Environment capture_environment(const std::string& device = "cpu");
 
 // Keeps freed memory in the process: no mmap for large blocks, no trimming of the heap.
 // Tensors of a few MiB are allocated and freed on every layer; by default glibc returns

@@ -30,14 +30,8 @@ void write_cifar(const std::string& path, int64_t n, int label_bytes, int classe
   }
 }
 
-std::string python_with_torch() {
-  for (const char* py : {"/usr/bin/python3", "python3"})
-    if (std::system((std::string(py) + " -c 'import torch' >/dev/null 2>&1").c_str()) == 0) return py;
-  return "";
-}
-
 TEST(PaperSuites, RunAtSmokeScale) {
-  const std::string python = python_with_torch();
+  const std::string python = testing::python_with_torch();
   if (python.empty()) {
     if (std::getenv("CI")) FAIL() << "no python3 with torch: install python3-torch (make setup)";
     GTEST_SKIP() << "no python3 with torch: install python3-torch (make setup)";

@@ -19,17 +19,11 @@
 namespace dfq {
 namespace {
 
-// A python3 with PyTorch (Debian's python3-torch, installed by `make setup`), or "".
-std::string python_with_torch() {
-  for (const char* py : {"/usr/bin/python3", "python3"})
-    if (std::system((std::string(py) + " -c 'import torch' >/dev/null 2>&1").c_str()) == 0) return py;
-  return "";
-}
 
 class Import : public ::testing::Test {
  protected:
   void SetUp() override {
-    python_ = python_with_torch();
+    python_ = testing::python_with_torch();
     if (python_.empty()) {
       if (std::getenv("CI")) FAIL() << "no python3 with torch: install python3-torch (make setup)";
       GTEST_SKIP() << "no python3 with torch: install python3-torch (make setup)";
