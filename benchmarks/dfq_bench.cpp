@@ -1,7 +1,7 @@
 // Google Benchmark micro-benchmarks (`make bench`, JSON in results/bench/): the quantizer,
 // the BNS taps, the generator, one full iteration of gdfq and adasg against the same
 // passes on float modules, the packed weight format, int8 against float convolution and
-// the three inference backends of a trained ResNet-20.
+// the three inference backends of a trained ResNet-20, and ImageNet's JPEG decoding.
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
 #include <torch/torch.h>
@@ -10,6 +10,8 @@
 #include "core/losses/bns.h"
 #include "core/losses/losses.h"
 #include "core/data/dataset.h"
+#include "core/data/image_folder.h"
+#include "core/data/jpeg.h"
 #include "core/quant/fake_quant.h"
 #include "core/quant/int8.h"
 #include "core/quant/packed.h"
@@ -267,6 +269,39 @@ void BM_BNSLayerTerm(benchmark::State& state) {
 }
 BENCHMARK(BM_BNSLayerTerm)->ArgsProduct({{0, 1}, {0, 1}})->ArgNames({"impl", "backward"})
     ->Unit(benchmark::kMicrosecond);
+
+// ImageNet's input path per image: decode a 500x375 JPEG (ILSVRC2012's typical size),
+// resize to 256, crop 224 (arg 0); and a batch of 64 such files decoded on N threads (arg 1: N).
+void BM_ImagenetDecode(benchmark::State& state) {
+  const std::string dir = "/tmp/dfq-bench-jpeg";
+  std::system(("mkdir -p " + dir).c_str());
+  RgbImage img;
+  img.height = 375;
+  img.width = 500;
+  img.pixels.resize(375 * 500 * 3);
+  for (int y = 0; y < 375; ++y)
+    for (int x = 0; x < 500; ++x)
+      for (int c = 0; c < 3; ++c)
+        img.pixels[(y * 500 + x) * 3 + c] = static_cast<uint8_t>((x * (c + 1) + y * 3 + ((x / 7 + y / 5) % 2) * 60) % 256);
+  write_jpeg_file(dir + "/a.JPEG", img, 90);
+  if (state.range(0) == 0) {
+    for (auto _ : state) {
+      auto out = center_crop(resize_shorter_side(decode_jpeg_file(dir + "/a.JPEG"), 256), 224);
+      benchmark::DoNotOptimize(out.pixels.data());
+    }
+    state.SetItemsProcessed(state.iterations());
+    return;
+  }
+  ImageFiles files;
+  files.root = dir;
+  files.names.assign(64, "a.JPEG");
+  std::vector<int64_t> idx(64);
+  for (int i = 0; i < 64; ++i) idx[i] = i;
+  for (auto _ : state) benchmark::DoNotOptimize(decode_images(files, idx, static_cast<int>(state.range(1))));
+  state.SetItemsProcessed(state.iterations() * 64);
+}
+BENCHMARK(BM_ImagenetDecode)->Args({0, 1})->Args({1, 1})->Args({1, 2})->ArgNames({"batch", "threads"})
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace dfq

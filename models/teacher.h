@@ -17,7 +17,7 @@ struct TeacherOptions {
   double lr = 0.1;
   double weight_decay = 5e-4;
   uint64_t seed = 0;
-  int64_t val_size = 5000;
+  int64_t val_size = kAutoValSize;  // core/data/dataset.h: 5,000 for every full data set
   std::string device = "cpu";  // cpu | cuda | cuda:N | auto; the returned net is on the CPU
   std::string command;  // recorded in the manifest
 };

@@ -72,7 +72,7 @@ std::string deployment_table(const ReportGroup& g) {
        "|---|---|---|---|---|---|---|---|\n";
   for (size_t i = 0; i < g.columns.size(); ++i) s += deployment_row(g.columns[i], g.deployment[i]);
   s += "\nPacked: b-bit weight codes plus an fp32 scale and zero point per output channel; biases and BatchNorm "
-       "fp32. Latency: median of 20 timed forward passes; the fake-quantized student runs in fp32 (it simulates "
+       "fp32. Latency: median of 20 timed forward passes (at least 3 where a pass takes seconds); the fake-quantized student runs in fp32 (it simulates "
        "the integer model, it is not one). int8: the student exported to LibTorch's quantized ONEDNN kernels "
        "(BatchNorm folded, int8 weights, uint8 activations, float classifier); students below 8 bits run on "
        "these 8-bit kernels with their b-bit values, so their int8 latency is the 8-bit latency. Its test top-1 "

@@ -8,7 +8,7 @@ set -euo pipefail
 out=${1:-.gpu-deps}
 pkgs=(libfmt-dev libfmt9 libyaml-cpp-dev libyaml-cpp0.7 libcli11-dev nlohmann-json3-dev libfccp-dev
       libgtest-dev libgmock-dev libbenchmark-dev libbenchmark1debian libsqlite3-dev libsqlite3-0
-      zlib1g-dev zlib1g dataset-fashion-mnist)
+      zlib1g-dev zlib1g libturbojpeg0-dev libturbojpeg0 dataset-fashion-mnist)
 command -v apt-get >/dev/null && command -v dpkg >/dev/null ||
   { echo "gpu-deps: needs apt-get and dpkg (run it on a Debian 12 machine)" >&2; exit 1; }
 mkdir -p "$out/debs" "$out/root"

@@ -4,7 +4,9 @@ set -euo pipefail
 PKGS=(cmake ninja-build g++ make pkg-config zlib1g-dev libtorch-dev libopenblas0-pthread
       libfmt-dev libsqlite3-dev sqlite3 libgtest-dev libbenchmark-dev libcli11-dev
       libyaml-cpp-dev nlohmann-json3-dev libfccp-dev gnuplot-nox dataset-fashion-mnist
-      python3-torch)  # python3-torch: the teacher-import test writes its state dicts with PyTorch
+      libturbojpeg0-dev python3-torch python3-pil)
+# python3-torch: the teacher-import test writes its state dicts with PyTorch; python3-pil: the
+# ImageNet reader's test compares its resize and crop with Pillow's
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

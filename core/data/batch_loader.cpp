@@ -21,6 +21,9 @@ int64_t BatchLoader::batches_per_epoch() const {
 }
 
 void BatchLoader::start_epoch(int64_t epoch) {
+  if (prefetch_.valid()) prefetch_.wait();  // decoded for the old order: dropped
+  prefetch_ = {};
+  prefetch_pos_ = -1;
   epoch_ = epoch;
   pos_ = 0;
   if (shuffle_) {
@@ -84,15 +87,34 @@ torch::Tensor random_resized_crop_flip(const torch::Tensor& x, double scale_lo, 
   return torch::cat(out, 0);
 }
 
-bool BatchLoader::next(Batch& out) {
+std::vector<int64_t> BatchLoader::batch_at(int64_t pos) const {
   const int64_t n = set_.size();
-  if (pos_ >= n) return false;
-  int64_t take = std::min(batch_size_, n - pos_);
-  if (drop_last_ && take < batch_size_) return false;
-  std::vector<int64_t> idx(order_.begin() + pos_, order_.begin() + pos_ + take);
-  pos_ += take;
+  if (pos >= n) return {};
+  const int64_t take = std::min(batch_size_, n - pos);
+  if (drop_last_ && take < batch_size_) return {};
+  return std::vector<int64_t>(order_.begin() + pos, order_.begin() + pos + take);
+}
+
+bool BatchLoader::next(Batch& out) {
+  const auto idx = batch_at(pos_);
+  if (idx.empty()) return false;
+  torch::Tensor raw;
+  if (prefetch_.valid() && prefetch_pos_ == pos_) {
+    raw = prefetch_.get();  // rethrows a decoding error
+  } else {
+    raw = set_.gather(idx);
+  }
+  pos_ += static_cast<int64_t>(idx.size());
+  if (set_.on_disk()) {
+    auto ahead = batch_at(pos_);
+    if (!ahead.empty()) {
+      const ImageSet& set = set_;
+      prefetch_ = std::async(std::launch::async, [&set, ahead = std::move(ahead)] { return set.gather(ahead); });
+      prefetch_pos_ = pos_;
+    }
+  }
   auto sel = torch::tensor(idx, torch::kInt64);
-  auto x = normalize_images(set_.images.index_select(0, sel), info_);
+  auto x = normalize_images(raw, info_);
   if (augment_) {
     // Per-batch generator: augmentation is reproducible independent of other draws.
     auto gen = at::make_generator<at::CPUGeneratorImpl>(seed_ * 7919ULL + epoch_ * 100003ULL + pos_);

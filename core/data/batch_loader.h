@@ -1,5 +1,9 @@
-// Mini-batches from an in-memory ImageSet: seeded shuffle, optional crop/flip augmentation.
+// Mini-batches from an ImageSet: seeded shuffle, optional crop/flip augmentation. A set on disk
+// (ImageNet) is decoded batch by batch, the next batch on worker threads while the caller works
+// on the current one: at most two batches of pixels are in memory.
 #pragma once
+#include <future>
+
 #include "core/data/dataset.h"
 
 namespace dfq {
@@ -33,6 +37,10 @@ class BatchLoader {
   std::vector<int64_t> order_;
   int64_t pos_ = 0;
   int64_t epoch_ = 0;
+  std::future<torch::Tensor> prefetch_;  // the batch at prefetch_pos_, decoding (sets on disk)
+  int64_t prefetch_pos_ = -1;
+  // The indices of the batch starting at `pos` (empty at the end).
+  std::vector<int64_t> batch_at(int64_t pos) const;
   double rrc_lo_ = 0, rrc_hi_ = 0;
 };
 

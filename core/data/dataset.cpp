@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <limits>
 
+#include "core/data/image_folder.h"
 #include "core/data/readers.h"
 #include "core/util/env.h"
 #include "core/util/error.h"
@@ -50,8 +51,8 @@ const std::vector<DatasetInfo>& registry() {
        "download the binary version (cifar-100-binary.tar.gz, https://www.cs.toronto.edu/~kriz/cifar.html) "
        "on a machine with internet, extract it there (or set DFQ_DATA_ROOT, or pass --data-root)"},
       // ImageNet's statistics and 224x224 crops as the official code evaluates it (GDFQ's
-      // dataloader.py: resize 256, centre crop 224). Its teachers can be imported; its
-      // images cannot be read yet (load_dataset says so).
+      // dataloader.py: resize 256, centre crop 224); read from its JPEG folders batch by
+      // batch (core/data/image_folder.h).
       {"imagenet", 3, 224, 1000, {0.485, 0.456, 0.406}, {0.229, 0.224, 0.225}, user_data_root("imagenet"),
        "put ILSVRC2012's train/ and val/ folders (one sub-folder of JPEGs per class) there, or pass --data-root"},
   };
@@ -101,8 +102,28 @@ const DatasetInfo& dataset_info(const std::string& name) {
 
 ImageSet ImageSet::subset(const std::vector<int64_t>& indices) const {
   auto idx = torch::tensor(indices, torch::kInt64);
-  return {images.index_select(0, idx), labels.index_select(0, idx)};
+  ImageSet out;
+  out.labels = labels.index_select(0, idx);
+  if (!files) {
+    out.images = images.index_select(0, idx);
+    return out;
+  }
+  auto f = std::make_shared<ImageFiles>();
+  f->root = files->root;
+  f->resize = files->resize;
+  f->crop = files->crop;
+  f->names.reserve(indices.size());
+  for (auto i : indices) f->names.push_back(files->names.at(static_cast<size_t>(i)));
+  out.files = std::move(f);
+  return out;
 }
+
+torch::Tensor ImageSet::gather(const std::vector<int64_t>& indices) const {
+  if (files) return decode_images(*files, indices);
+  return images.index_select(0, torch::tensor(indices, torch::kInt64));
+}
+
+int64_t default_val_size(int64_t train_size) { return std::min<int64_t>(5000, train_size / 10); }
 
 DataLocation locate_dataset(const std::string& name, const std::string& root_in) {
   const auto& info = dataset_info(name);
@@ -128,12 +149,18 @@ DataSplits load_dataset(const std::string& name, const std::string& root, int64_
   if (!loc.missing.empty())
     throw MissingFileError(fmt::format("{} not found: missing {} under '{}'; {}", name,
                                        fmt::join(loc.missing, ", "), loc.root, info.how_to_get));
-  if (name == "imagenet")
-    throw InvalidInputError(fmt::format("imagenet at '{}': reading ImageNet's JPEG folders is not implemented yet; "
-                                        "its teachers can be imported (dfq teacher import), its images not read",
-                                        loc.root));
   ImageSet train, test;
-  if (name == "cifar10") {
+  if (name == "imagenet") {
+    // Labels are the sorted class-folder names' indices (torchvision's ImageFolder), the
+    // order of ILSVRC2012's 1,000 wnids that the pretrained teachers were trained on.
+    FolderListing listing;
+    train = image_folder_set(loc.files[0], 256, info.size, nullptr, &listing);
+    test = image_folder_set(loc.files[1], 256, info.size, &listing.classes);
+    if (static_cast<int>(listing.classes.size()) > info.classes)
+      throw CorruptFileError(fmt::format("imagenet under '{}': {} class folders, more than the {} classes of its "
+                                         "teachers",
+                                         loc.root, listing.classes.size(), info.classes));
+  } else if (name == "cifar10") {
     std::vector<std::string> tr(loc.files.begin(), loc.files.begin() + 5);
     train = read_cifar_binary(tr, 1, 0);
     test = read_cifar_binary({loc.files[5]}, 1, 0);
@@ -145,6 +172,7 @@ DataSplits load_dataset(const std::string& name, const std::string& root, int64_
     test = {read_idx_images(loc.files[2]), read_idx_labels(loc.files[3])};
   }
   for (const ImageSet* s : {&train, &test}) {
+    if (s->on_disk()) continue;  // checked when listed
     if (s->images.size(0) != s->labels.size(0))
       throw CorruptFileError(fmt::format("{} under '{}': {} images but {} labels", name, loc.root,
                                          s->images.size(0), s->labels.size(0)));
@@ -156,6 +184,7 @@ DataSplits load_dataset(const std::string& name, const std::string& root, int64_
       throw CorruptFileError(fmt::format("{} under '{}': label {} out of range for {} classes", name, loc.root,
                                          s->labels.max().item<int64_t>(), info.classes));
   }
+  if (val_size == kAutoValSize) val_size = default_val_size(train.size());
   if (val_size < 0 || val_size >= train.size())
     throw InvalidInputError(fmt::format("validation split of {} images does not fit a training set of {}",
                                         val_size, train.size()));

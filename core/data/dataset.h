@@ -1,7 +1,10 @@
-// Image data sets held in memory as uint8 tensors, their metadata and normalisation.
+// Image data sets, their metadata and normalisation. Small sets (MNIST, CIFAR) are held in
+// memory as uint8 tensors; ImageNet is a list of JPEG files decoded batch by batch
+// (core/data/image_folder.h), so its memory stays bounded by the batches in flight.
 #pragma once
 #include <torch/torch.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -22,11 +25,19 @@ struct DatasetInfo {
 const DatasetInfo& dataset_info(const std::string& name);
 std::vector<std::string> dataset_names();
 
+struct ImageFiles;  // core/data/image_folder.h
+
 struct ImageSet {
-  torch::Tensor images;  // uint8 [N, C, H, W]; or float, already normalised (synthesised)
+  torch::Tensor images;  // uint8 [N, C, H, W]; or float, already normalised (synthesised);
+                         // undefined when the set is `files`
   torch::Tensor labels;  // int64 [N]
+  std::shared_ptr<const ImageFiles> files;  // set: the images are these files, decoded on demand
   int64_t size() const { return labels.defined() ? labels.size(0) : 0; }
+  bool on_disk() const { return files != nullptr; }
   ImageSet subset(const std::vector<int64_t>& indices) const;
+  // The images at `indices`, in that order: uint8 [B, C, H, W] (decoded on worker threads when
+  // the set is on disk), or float for a synthesised set.
+  torch::Tensor gather(const std::vector<int64_t>& indices) const;
 };
 
 struct DataSplits {
@@ -36,11 +47,16 @@ struct DataSplits {
   ImageSet test;
 };
 
+// The validation split's size when none is asked for: 5,000 images, or a tenth of a training
+// set smaller than 50,000 (5,000 for every full data set; small sets made for tests still split).
+constexpr int64_t kAutoValSize = -1;
+int64_t default_val_size(int64_t train_size);
+
 // Loads a data set from `root` (empty: the data set's default location).
 // The validation split is the first `val_size` images of a permutation fixed by
 // `split_seed`, so it is identical across runs, methods and machines.
 DataSplits load_dataset(const std::string& name, const std::string& root = "",
-                        int64_t val_size = 5000, uint64_t split_seed = 0);
+                        int64_t val_size = kAutoValSize, uint64_t split_seed = 0);
 
 // The (train, validation) index split of n training images used by load_dataset.
 struct SplitIndices {

@@ -24,6 +24,8 @@ std::unique_ptr<Int8Model> lower_to_int8(RunContext& ctx, Int8Options& io) {
   }
 }
 
+constexpr double kLatencyBudgetSeconds = 5.0;
+
 }  // namespace
 
 void log_deployment_metrics(RunContext& ctx) {
@@ -56,9 +58,12 @@ void log_deployment_metrics(RunContext& ctx) {
         {"fp32", [&] { ctx.teacher->forward(x); }}, {"fakequant", [&] { ctx.student->forward(x); }}};
     if (int8) backends.emplace_back("int8", [&] { int8->forward(x); });
     for (const auto& [name, call] : backends) {
-      auto l = measure_latency(call);
+      // At most ~5 s of timing per figure (at least 3 calls): 20 calls of a small net, a few of
+      // an ImageNet one; latency_reps says how many were timed.
+      auto l = measure_latency(call, 3, 20, kLatencyBudgetSeconds);
       log.metric(fmt::format("latency_ms_p50_{}_b{}", name, batch), l.p50_ms);
       log.metric(fmt::format("latency_ms_p95_{}_b{}", name, batch), l.p95_ms);
+      log.metric(fmt::format("latency_reps_{}_b{}", name, batch), l.reps);
     }
   }
   log.metric("peak_rss_bytes", static_cast<double>(peak_rss_bytes()));

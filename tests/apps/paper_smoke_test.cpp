@@ -1,7 +1,8 @@
 // The paper suites at smoke scale (`dfq sweep --smoke`), so the paper track cannot rot: each
-// CIFAR suite, every method at W4A4, on small random CIFAR files of the real format and a
-// random teacher with pytorchcv's names brought in by `dfq teacher import`'s code. The
-// numbers mean nothing; every cell must run to `done` through real workers.
+// paper suite, every method at W4A4, on small random data of the real format (CIFAR binary
+// files; ImageNet's class folders of JPEGs) and a random teacher with pytorchcv's names
+// brought in by `dfq teacher import`'s code. The numbers mean nothing; every cell must run to
+// `done` through real workers.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -11,6 +12,7 @@
 #include <string>
 
 #include "apps/sweep.h"
+#include "core/data/jpeg.h"
 #include "core/util/progress.h"
 #include "models/teacher.h"
 #include "models/zoo.h"
@@ -30,6 +32,23 @@ void write_cifar(const std::string& path, int64_t n, int label_bytes, int classe
   }
 }
 
+// ImageNet's layout: `classes` class folders of random JPEGs of 60 to 120 pixels a side.
+void write_imagenet(const std::string& root, int classes, int train_per_class, int val_per_class, std::mt19937& rng) {
+  for (const auto& [split, n] : {std::pair<std::string, int>{"train", train_per_class}, {"val", val_per_class}})
+    for (int c = 0; c < classes; ++c) {
+      const std::string dir = root + "/" + split + "/n" + std::to_string(1000000 + c);
+      std::system(("mkdir -p " + dir).c_str());
+      for (int i = 0; i < n; ++i) {
+        RgbImage img;
+        img.height = 60 + static_cast<int>(rng() % 61);
+        img.width = 60 + static_cast<int>(rng() % 61);
+        img.pixels.resize(static_cast<size_t>(img.height) * img.width * 3);
+        for (auto& p : img.pixels) p = static_cast<uint8_t>(rng() & 0xff);
+        write_jpeg_file(dir + "/img" + std::to_string(i) + ".JPEG", img, 75);
+      }
+    }
+}
+
 TEST(PaperSuites, RunAtSmokeScale) {
   const std::string python = testing::python_with_torch();
   if (python.empty()) {
@@ -39,24 +58,32 @@ TEST(PaperSuites, RunAtSmokeScale) {
   ProgressReporter::set_enabled(false);
   testing::TempDir dir;
   std::mt19937 rng(5);
-  for (const auto& [dataset, classes] : {std::pair<std::string, int>{"cifar10", 10}, {"cifar100", 100}}) {
-    // Data: 5,500 training images (5,000 go to the validation split) and 500 test images.
+  struct Case {
+    std::string dataset, model;
+    int classes, methods;
+  };
+  for (const auto& [dataset, model, classes, methods] :
+       {Case{"cifar10", "resnet20", 10, 8}, {"cifar100", "resnet20", 100, 8}, {"imagenet", "resnet18", 1000, 6}}) {
+    // Data: 1,000 training images (a tenth go to the validation split) and 200 test images.
     const std::string data = dir.file(dataset);
     std::system(("mkdir -p " + data).c_str());
-    if (dataset == "cifar10") {
-      for (int b = 1; b <= 5; ++b) write_cifar(data + "/data_batch_" + std::to_string(b) + ".bin", 1100, 1, 10, rng);
-      write_cifar(data + "/test_batch.bin", 500, 1, 10, rng);
+    if (dataset == "imagenet") {
+      // 10 of the 1,000 classes: 120 training images (12 go to the validation split), 30 test.
+      write_imagenet(data, 10, 12, 3, rng);
+    } else if (dataset == "cifar10") {
+      for (int b = 1; b <= 5; ++b) write_cifar(data + "/data_batch_" + std::to_string(b) + ".bin", 200, 1, 10, rng);
+      write_cifar(data + "/test_batch.bin", 200, 1, 10, rng);
     } else {
-      write_cifar(data + "/train.bin", 5500, 2, 100, rng);
-      write_cifar(data + "/test.bin", 500, 2, 100, rng);
+      write_cifar(data + "/train.bin", 1000, 2, 100, rng);
+      write_cifar(data + "/test.bin", 200, 2, 100, rng);
     }
     // Teacher: random weights with pytorchcv's names, imported into a zoo of its own.
     const std::string weights = dir.file(dataset + "-weights");
     std::system(("mkdir -p " + weights).c_str());
     const std::string cmd = python + " " + std::string(DFQ_SOURCE_DIR) + "/tests/models/pytorchcv_reference.py " +
-                            weights + " resnet20 " + std::to_string(classes) + " >/dev/null";
+                            weights + " " + model + " " + std::to_string(classes) + " >/dev/null";
     ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
-    auto imported = import_teacher({weights + "/state.pt", "resnet20", dataset, data, "test"});
+    auto imported = import_teacher({weights + "/state.pt", model, dataset, data, "test"});
     ASSERT_TRUE(imported.data_missing.empty()) << imported.data_missing;
     save_teacher(imported.net, imported.manifest, dir.file("zoo"));
 
@@ -73,13 +100,13 @@ TEST(PaperSuites, RunAtSmokeScale) {
     o.data_root = data;
     o.zoo = dir.file("zoo");
     const auto summary = run_sweep(o);
-    EXPECT_EQ(summary.total, 8) << o.suite;  // every method of the suite, W4A4, seed 0
-    EXPECT_EQ(summary.done, 8) << o.suite;
+    EXPECT_EQ(summary.total, methods) << o.suite;  // every method of the suite, W4A4, seed 0
+    EXPECT_EQ(summary.done, methods) << o.suite;
     EXPECT_EQ(summary.failed, 0) << o.suite << ": " << (summary.failures.empty() ? "" : summary.failures.front());
     RunStore store(o.store);
     RunFilter f;
     f.suite = o.suite + "-smoke";
-    EXPECT_EQ(store.list_runs(f).size(), 8u) << "recorded under " << f.suite;
+    EXPECT_EQ(store.list_runs(f).size(), static_cast<size_t>(methods)) << "recorded under " << f.suite;
   }
 }
 

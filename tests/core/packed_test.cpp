@@ -1,8 +1,10 @@
 // Sub-8-bit packed weight storage and the deployment figures logged per run.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "core/eval/latency.h"
 #include "core/quant/fake_quant.h"
@@ -101,6 +103,21 @@ TEST(Latency, ReportsOrderedPercentilesAndPeakMemory) {
   EXPECT_GE(l.p95_ms, l.p50_ms);
   EXPECT_GT(peak_rss_bytes(), 0);
   EXPECT_THROW(measure_latency([] {}, 0, 0), InvalidInputError);
+}
+
+TEST(Latency, ATimeBudgetCutsSlowCallsShortButTimesAtLeastMinReps) {
+  // Calls of >= 30 ms against a 0.1 s budget: one warm-up call (over a tenth of the budget),
+  // then timing stops at the first check past 0.1 s: after 3 (min_reps) or 4 calls.
+  int calls = 0;
+  auto slow = [&] {
+    ++calls;
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  };
+  auto l = measure_latency(slow, 3, 20, 0.1, 3);
+  EXPECT_GE(l.reps, 3);
+  EXPECT_LE(l.reps, 4);
+  EXPECT_EQ(calls, l.reps + 1);
+  EXPECT_GE(l.p50_ms, 30.0);
 }
 
 }  // namespace
