@@ -11,6 +11,7 @@
 #include "core/util/error.h"
 #include "core/util/paths.h"
 #include "methods/registry.h"
+#include "reports/claims.h"
 #include "reports/report.h"
 
 namespace dfq {
@@ -40,10 +41,14 @@ int render_report(const GlobalOptions& g, const ReportCommand& rc) {
     write_text_atomically(path, text);
     return path;
   };
-  const auto md = render_markdown(report);
+  // The papers' claims on these tables (none unless both methods of a claim have rows).
+  std::vector<ClaimResult> claims;
+  if (rc.claims != "none")
+    claims = evaluate_claims(report, load_claims(rc.claims.empty() ? default_claims_path() : rc.claims), published);
+  const auto md = render_markdown(report) + render_claims_markdown(claims, o.metric);
   write("report.md", md);
   write("report.csv", render_csv(report));
-  const auto html = write("report.html", render_html(report));
+  const auto html = write("report.html", render_html(report, render_claims_html(claims, o.metric)));
   // Data set and model names come from the store (possibly shared): only a safe alphabet
   // reaches the file name.
   for (const auto& grp : report.groups)
@@ -66,6 +71,9 @@ void add_report_command(CLI::App& app, Cli& cli) {
   cmd->add_option("--bits", r->bits, "only these bit-widths (comma-separated)")->delimiter(',');
   cmd->add_option("--out", r->out, "report folder (default: results/reports/SUITE)");
   cmd->add_option("--published", r->published, "published numbers CSV (default: results/paper/published.csv)");
+  cmd->add_option("--claims", r->claims,
+                  "the papers' claims to test on the tables (default: results/paper/claims.yaml; none: no claims "
+                  "section)");
   cmd->callback([&cli, r] { cli.run([&] { return render_report(cli.global, *r); }); });
 }
 

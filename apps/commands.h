@@ -39,7 +39,7 @@ void add_check_command(CLI::App& app, Cli& cli);
 
 // `dfq report`'s options, shared with `dfq compare`.
 struct ReportCommand {
-  std::string suite, metric = "top1", baseline = "gdfq", out, published;
+  std::string suite, metric = "top1", baseline = "gdfq", out, published, claims;
   std::vector<std::string> methods, bits;
   bool print = true;
 };

@@ -103,7 +103,7 @@ std::string deviations_html(const ReportGroup& g) {
 
 }  // namespace
 
-std::string render_html(const Report& rep) {
+std::string render_html(const Report& rep, const std::string& appendix) {
   std::string s = R"(<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>dfqbench report</title>
 <style>
@@ -142,6 +142,7 @@ th:first-child,td:first-child{text-align:left}th{background:#f3f3f3}.pub{color:#
     for (const auto& r : g.rows) s += row_plots(r);
     s += "</div>\n";
   }
+  s += appendix;
   s += "</body></html>\n";
   return s;
 }

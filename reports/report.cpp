@@ -115,8 +115,18 @@ ReportRow make_row(const RunStore& store, ReportGroup& g, const std::string& lab
     auto it = by_bits.find({col.w, col.a});
     row.cells.push_back(make_cell(g, row.method, col, it == by_bits.end() ? nullptr : &it->second, metric, published));
   }
+  std::map<std::string, int> devices;  // where the runs trained (GPU runs differ from CPU ones by rounding)
   for (const auto& [bits, seeds] : by_bits)
-    for (const auto& [seed, seen] : seeds) add_notes(seen, row.notes);
+    for (const auto& [seed, seen] : seeds) {
+      add_notes(seen, row.notes);
+      ++devices[seen.run.device.empty() ? "cpu" : seen.run.device];
+    }
+  if (devices.size() > 1 || !devices.count("cpu")) {
+    std::string note = "runs by device:";
+    for (const auto& [d, n] : devices) note += fmt::format(" {} {},", d, n);
+    note.back() = ';';
+    row.notes.push_back(note + " deployment figures are CPU measurements for all");
+  }
   // Curves of the lowest bit-width's lowest seed, for the plots.
   for (const auto& cell : row.cells)
     if (!cell.run_ids.empty()) {

@@ -81,7 +81,8 @@ Report build_report(const RunStore& store, const ReportOptions& options, const s
 // HTML page (inline CSS, SVG plots of top-1 against bit-width and of per-epoch curves).
 std::string render_markdown(const Report& report);
 std::string render_csv(const Report& report);
-std::string render_html(const Report& report);
+// `appendix`: HTML sections placed after the tables (the claims).
+std::string render_html(const Report& report, const std::string& appendix = "");
 // The top-1 against bit-width plot of one group, as a standalone SVG file.
 std::string render_bits_plot(const ReportGroup& group, const std::string& metric);
 

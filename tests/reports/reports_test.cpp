@@ -140,6 +140,29 @@ TEST(Report, ShowsHowRunsDifferFromTheOfficialCode) {
   EXPECT_NE(render_html(rep).find("<b>zeroq</b>: low-bit rows are an extension"), std::string::npos);
 }
 
+TEST(Report, NamesTheDevicesWhenRunsLeftTheCpu) {
+  testing::TempDir dir;
+  RunStore store(dir.file("runs.sqlite"));
+  RunKey k;
+  k.suite = "s";
+  k.method = "adasg";
+  k.model = "resnet20";
+  k.dataset = "cifar10";
+  k.w_bits = k.a_bits = 4;
+  for (const auto& [seed, device] : {std::pair<int64_t, std::string>{0, "cpu"}, {1, "cuda:0"}, {2, "cuda:0"}}) {
+    k.seed = seed;
+    auto e = env();
+    e.device = device;
+    store.finish_run(store.begin_run(k, "{}", "h", e, "AdaSG", 2023), {{"top1", 80.0}});
+  }
+  ReportOptions o;
+  o.suite = "s";
+  auto rep = build_report(store, o, {});
+  ASSERT_EQ(rep.groups.size(), 1u);
+  EXPECT_EQ(rep.groups[0].rows[0].notes,
+            std::vector<std::string>{"runs by device: cpu 1, cuda:0 2; deployment figures are CPU measurements for all"});
+}
+
 TEST(Report, TableHasMeansPublishedNumbersAndTTests) {
   testing::TempDir dir;
   RunStore store(dir.file("runs.sqlite"));
