@@ -28,6 +28,10 @@ void print_result(const RunKey& key, const CellResult& r) {
              "(optimistic)  teacher {}%  {} s\n",
              get("top1"), get("top5"), get("top1_val"), get("top1_val_selected"), get("top1_best_test"),
              get("fp_top1"), get("train_seconds"));
+  if (r.metrics.count("diverged_at_epoch"))
+    fmt::print("  diverged: a non-finite loss at epoch {:.0f}, iteration {:.0f} ended training; the figures are the "
+               "last evaluated epoch's\n",
+               r.metrics.at("diverged_at_epoch"), r.metrics.count("diverged_at_iter") ? r.metrics.at("diverged_at_iter") : 0.0);
   if (r.metrics.count("int8_top1"))
     fmt::print("  int8 kernels: top-1 {}%  batch 64 {} ms (fp32 teacher {} ms, fake-quant {} ms)\n", get("int8_top1"),
                get("latency_ms_p50_int8_b64"), get("latency_ms_p50_fp32_b64"), get("latency_ms_p50_fakequant_b64"));

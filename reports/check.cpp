@@ -82,7 +82,12 @@ std::vector<CheckOutcome> check_reference(const RunStore& store, const Reference
   RunSelection selection;
   selection.suite = ref.suite;
   std::map<CellId, double> newest;
-  for (const auto& sel : select_runs(store, selection)) newest[cell_id(sel.run.key, sel.row)] = sel.metrics.at("top1");
+  std::map<CellId, double> diverged;
+  for (const auto& sel : select_runs(store, selection)) {
+    newest[cell_id(sel.run.key, sel.row)] = sel.metrics.at("top1");
+    if (sel.metrics.count("diverged_at_epoch"))
+      diverged[cell_id(sel.run.key, sel.row)] = sel.metrics.at("diverged_at_epoch");
+  }
   std::vector<CheckOutcome> out;
   for (const auto& c : ref.cells) {
     CheckOutcome o;
@@ -90,7 +95,10 @@ std::vector<CheckOutcome> check_reference(const RunStore& store, const Reference
     o.atol = c.atol >= 0 ? c.atol : ref.atol;
     auto it = newest.find(cell_id(c.key, c.key.method));
     if (it != newest.end()) o.got = it->second;
+    auto d = diverged.find(cell_id(c.key, c.key.method));
+    if (d != diverged.end()) o.diverged_at_epoch = d->second;
     if (!o.got) o.verdict = Verdict::Missing;
+    else if (o.diverged_at_epoch) o.verdict = Verdict::Regression;
     else if (*o.got < c.top1 - o.atol) o.verdict = Verdict::Regression;
     else if (*o.got > c.top1 + o.atol) o.verdict = Verdict::Improvement;
     else o.verdict = Verdict::Ok;
@@ -105,6 +113,10 @@ std::string CheckOutcome::describe() const {
   switch (verdict) {
     case Verdict::Missing: return fmt::format("MISSING     {}: no finished run in the store (expected {:.2f})", name, cell.top1);
     case Verdict::Regression:
+      if (diverged_at_epoch)
+        return fmt::format("REGRESSION  {}: diverged at epoch {:.0f} (a non-finite loss ended training; top-1 {:.2f} "
+                           "is its last evaluated epoch's)",
+                           name, *diverged_at_epoch, *got);
       return fmt::format("REGRESSION  {}: {:.2f} < {:.2f} - {} (by {:.2f} points)", name, *got, cell.top1, atol,
                          cell.top1 - *got);
     case Verdict::Improvement:

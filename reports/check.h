@@ -32,6 +32,7 @@ struct CheckOutcome {
   ReferenceCell cell;
   double atol = 0;
   std::optional<double> got;
+  std::optional<double> diverged_at_epoch;  // a run that diverged is a regression whatever its top-1
   Verdict verdict = Verdict::Missing;
   std::string describe() const;  // one line naming the cell, the values and the verdict
 };

@@ -74,6 +74,10 @@ std::string html_cell(const ReportCell& c) {
                         c.published->rerun ? "&dagger;" : "");
   auto p = p_text(c.vs_baseline);
   if (!p.empty()) cell += "<br><span class=\"p\">" + xml_escape(p) + "</span>";
+  if (c.diverged > 0)
+    cell += fmt::format("<br><span class=\"p\" title=\"a non-finite loss ended training; the run reports its last "
+                        "evaluated epoch\">{} diverged</span>",
+                        c.diverged);
   return "<td>" + cell + "</td>";
 }
 

@@ -16,7 +16,15 @@ std::string cell_text(const ReportCell& c) {
   if (c.published) cell += fmt::format(" · paper {:.2f}{}", c.published->top1, c.published->rerun ? "†" : "*");
   auto p = p_text(c.vs_baseline);
   if (!p.empty()) cell += " · " + p;
+  if (c.diverged > 0) cell += fmt::format(" · {} diverged‡", c.diverged);
   return cell;
+}
+
+bool any_diverged(const ReportGroup& g) {
+  for (const auto& r : g.rows)
+    for (const auto& c : r.cells)
+      if (c.diverged > 0) return true;
+  return false;
 }
 
 std::string accuracy_table(const ReportGroup& g, const std::string& metric) {
@@ -41,6 +49,9 @@ std::string accuracy_table(const ReportGroup& g, const std::string& metric) {
     }
     s += "\n";
   }
+  if (any_diverged(g))
+    s += "\n‡ diverged: a non-finite loss ended that run's training; it reports its last evaluated epoch (the "
+         "official code trains on through the NaN and reports its best epoch before it).\n";
   return s + "\n";
 }
 

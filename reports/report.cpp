@@ -94,6 +94,7 @@ ReportCell make_cell(ReportGroup& g, const std::string& method, const BitWidth& 
       if (seen.metrics.count("top1_val_selected")) vsel.push_back(seen.metrics.at("top1_val_selected"));
       if (seen.metrics.count("top1_best_test")) vbest.push_back(seen.metrics.at("top1_best_test"));
       if (seen.metrics.count("fp_top1") && !g.fp_top1) g.fp_top1 = seen.metrics.at("fp_top1");
+      if (seen.metrics.count("diverged_at_epoch")) ++cell.diverged;
     }
   cell.summary = summarize(cell.values);
   cell.val_selected = summarize(vsel);

@@ -35,6 +35,7 @@ struct ReportCell {
   Summary summary, val_selected, best_test;
   std::optional<PublishedRow> published;
   WelchResult vs_baseline;
+  int diverged = 0;  // runs whose training ended at a non-finite loss (metric diverged_at_epoch)
 };
 
 struct ReportRow {

@@ -12,7 +12,7 @@ void check_finite(const Terms& terms, const StepPosition& at, const char* side) 
   for (const auto& [name, t] : terms) {
     const double v = t.item<double>();
     if (!std::isfinite(v))
-      throw NumericalError(fmt::format("loss term '{}/{}' is {} at epoch {}, iteration {}; the run stops here", side,
+      throw NumericalError(fmt::format("loss term '{}/{}' is {} at epoch {}, iteration {}; training stops here", side,
                                        name, v, at.epoch + 1, at.iter + 1));
   }
 }

@@ -6,6 +6,7 @@
 
 #include "core/losses/losses.h"
 #include "core/quant/quantize.h"
+#include "core/util/error.h"
 #include "core/util/interrupt.h"
 #include "core/util/progress.h"
 #include "methods/train/evaluation.h"
@@ -51,6 +52,22 @@ struct Disagreement {
   }
 };
 
+// The student's parameters and buffers (weights, BatchNorm statistics, activation ranges).
+std::vector<torch::Tensor> snapshot(NetImpl& net) {
+  torch::NoGradGuard ng;
+  std::vector<torch::Tensor> out;
+  for (const auto& p : net.parameters()) out.push_back(p.detach().clone());
+  for (const auto& b : net.buffers()) out.push_back(b.detach().clone());
+  return out;
+}
+
+void restore(NetImpl& net, const std::vector<torch::Tensor>& saved) {
+  torch::NoGradGuard ng;
+  size_t i = 0;
+  for (auto& p : net.parameters()) p.copy_(saved.at(i++));
+  for (auto& b : net.buffers()) b.copy_(saved.at(i++));
+}
+
 }  // namespace
 
 std::pair<Terms, Terms> train_iteration(ImageSource& source, StudentStep& q_step, NetImpl& student, const Schedule& s,
@@ -71,8 +88,16 @@ void run_trainer(RunContext& ctx, const Schedule& s, const TrainerParts& parts) 
   StudentEvaluator evaluator(ctx);
   std::vector<EpochEval> evals;
   ProgressReporter progress(ctx.title, epochs * iters, "it");
+  // A non-finite loss after the first evaluation ends training: the run keeps the student of
+  // its last evaluation and records where it diverged (metrics diverged_at_epoch/_iter). The
+  // official code trains on through NaN and reports its best epoch before it (IntraQ's
+  // main_direct.py saves on improvement; the authors' own logs show such NaNs), so a diverged
+  // run here is reported, and marked, rather than lost. Before any evaluation it fails.
+  std::vector<torch::Tensor> last_evaluated;
+  int64_t diverged_epoch = -1, diverged_iter = -1;
+  std::string diverged_why;
 
-  for (int64_t epoch = 0; epoch < epochs; ++epoch) {
+  for (int64_t epoch = 0; epoch < epochs && diverged_epoch < 0; ++epoch) {
     source->train();
     EpochTerms terms;
     Disagreement disagreement;
@@ -80,14 +105,24 @@ void run_trainer(RunContext& ctx, const Schedule& s, const TrainerParts& parts) 
       throw_if_stopped();
       StepTensors st;
       st.num_classes = ctx.data->info.classes;
-      auto [g, q] = train_iteration(*source, q_step, *student, s, epoch, it, st);
-      terms.add("g", g);
-      terms.add("q", q);
+      std::pair<Terms, Terms> gq;
+      try {
+        gq = train_iteration(*source, q_step, *student, s, epoch, it, st);
+      } catch (const NumericalError& e) {
+        if (evals.empty()) throw;
+        diverged_epoch = epoch;
+        diverged_iter = it;
+        diverged_why = e.what();
+        break;
+      }
+      terms.add("g", gq.first);
+      terms.add("q", gq.second);
       disagreement.add(st);
       std::string status = fmt::format("epoch {}/{}", epoch + 1, epochs) + terms.status(it + 1);
       if (!evals.empty()) status += fmt::format(" | top1 {:.2f}", evals.back().test_top1);
       progress.update(epoch * iters + it + 1, status);
     }
+    if (diverged_epoch >= 0) break;
     Values values;
     terms.means(iters, values);
     values.emplace_back("gen_mismatch", 100.0 * disagreement.mismatch / std::max<int64_t>(1, disagreement.seen));
@@ -97,9 +132,18 @@ void run_trainer(RunContext& ctx, const Schedule& s, const TrainerParts& parts) 
     if (parts.epoch_end) parts.epoch_end(values);
     evals.push_back(evaluator.evaluate(*student, values));
     ctx.log->curve(epoch + 1, values);
+    last_evaluated = snapshot(*student);
+  }
+  if (diverged_epoch >= 0) {
+    restore(*student, last_evaluated);
+    ctx.log->metric("diverged_at_epoch", static_cast<double>(diverged_epoch + 1));
+    ctx.log->metric("diverged_at_iter", static_cast<double>(diverged_iter + 1));
+    progress.finish(fmt::format("diverged ({}); kept the student of epoch {}: test top-1 {:.2f}%", diverged_why,
+                                evals.size(), evals.back().test_top1));
+  } else {
+    progress.finish(fmt::format("final test top-1 {:.2f}%", evals.back().test_top1));
   }
   ctx.student = student;
-  progress.finish(fmt::format("final test top-1 {:.2f}%", evals.back().test_top1));
   ctx.log->metric("calib_updates", static_cast<double>(calibration_updates(*student)));
   log_final_metrics(ctx, evals, progress.elapsed_seconds());
 }

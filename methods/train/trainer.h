@@ -1,7 +1,9 @@
 // The training loop of every trained method: for each iteration of the schedule, set the
 // learning-rate factor and whether ranges calibrate, take the image source's half step,
 // then the student's; per epoch, log each loss term's mean, the P/Q disagreement on the
-// training images, and an evaluation of the student; at the end, the final metrics.
+// training images, and an evaluation of the student; at the end, the final metrics. A
+// non-finite loss after the first evaluation ends training with the student of the last
+// evaluation, recorded as diverged_at_epoch / diverged_at_iter (before it, the run fails).
 #pragma once
 #include <functional>
 #include <memory>

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <set>
 
 #include "apps/runner.h"
@@ -8,6 +9,7 @@
 #include "core/util/progress.h"
 #include "methods/registry.h"
 #include "models/zoo.h"
+#include "reports/report.h"
 #include "tests/cells.h"
 #include "tests/test_util.h"
 
@@ -170,7 +172,37 @@ TEST_F(MethodsTest, TeacherForAnotherDataSetIsRefused) {
   EXPECT_TRUE(store.list_runs().empty());
 }
 
-TEST_F(MethodsTest, NonFiniteLossFailsTheRunAndTouchesNothingElse) {
+TEST_F(MethodsTest, DivergenceAfterAnEvaluationKeepsTheLastEvaluatedStudentAndIsMarked) {
+  // Epoch 1 is generator warm-up (the student does not step) and ends with an evaluation;
+  // epoch 2's first student step at lr 1e30 blows the weights up, so a loss goes non-finite.
+  RunStore store(dir.file("runs.sqlite"));
+  auto r = tiny_request("gdfq");
+  for (const char* o : {"epochs=2", "warmup_epochs=1", "calib_epochs=1", "iters_per_epoch=4", "lr_q=1e30"})
+    r.overrides.push_back(o);
+  auto res = run_cell(store, r);
+  EXPECT_EQ(res.status, "done");
+  ASSERT_TRUE(res.metrics.count("diverged_at_epoch"));
+  EXPECT_EQ(res.metrics.at("diverged_at_epoch"), 2.0);
+  EXPECT_GE(res.metrics.at("diverged_at_iter"), 1.0);
+  double epoch1_top1 = -1;
+  for (const auto& c : store.curves(res.run_id)) {
+    EXPECT_EQ(c.step, 1) << "no curve for the diverged epoch: " << c.key;
+    if (c.key == "test_top1") epoch1_top1 = c.value;
+  }
+  EXPECT_EQ(res.metrics.at("top1"), epoch1_top1);  // the figures are the last evaluated epoch's
+  EXPECT_GT(res.metrics.at("top1"), 10.0);
+  // Deployment figures are measured on the kept student, not the blown-up one.
+  ASSERT_TRUE(res.metrics.count("int8_top1"));
+  EXPECT_GT(res.metrics.at("int8_top1"), 10.0);
+  ReportOptions o;
+  o.suite = r.key.suite;
+  auto rep = build_report(store, o, {});
+  ASSERT_EQ(rep.groups.size(), 1u);
+  EXPECT_EQ(rep.groups[0].rows[0].cells[0].diverged, 1);
+  EXPECT_NE(render_markdown(rep).find("1 diverged‡"), std::string::npos);
+}
+
+TEST_F(MethodsTest, NonFiniteLossBeforeAnyEvaluationFailsTheRunAndTouchesNothingElse) {
   RunStore store(dir.file("runs.sqlite"));
   auto ok = run_cell(store, tiny_request("noise"));
   auto before = store.metrics(ok.run_id);

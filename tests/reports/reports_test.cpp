@@ -262,6 +262,14 @@ TEST(Check, VerdictsAndReferenceRoundTrip) {
   for (const auto& o : check_reference(store, back))
     if (o.cell.key.method == "adasg") EXPECT_EQ(o.verdict, Verdict::Ok);
 
+  // A run that diverged fails the gate even with its top-1 in range.
+  add_run(store, "noise", 4, 0, 50.0, "ci", {{"diverged_at_epoch", 2}});
+  for (const auto& o : check_reference(store, back))
+    if (o.cell.key.method == "noise") {
+      EXPECT_EQ(o.verdict, Verdict::Regression);
+      EXPECT_NE(o.describe().find("diverged at epoch 2"), std::string::npos) << o.describe();
+    }
+
   std::ofstream(dir.file("bad.yaml")) << "suite: ci\ncells:\n  - {method: gdfq}\n";
   EXPECT_THROW(load_reference(dir.file("bad.yaml")), InvalidInputError);
 }
