@@ -2,17 +2,41 @@
 #include "reports/selection.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
+#include <vector>
 
 #include "core/util/atomic_file.h"
 #include "core/util/error.h"
 
 namespace dfq {
+
+namespace {
+
+// A gate must check something and be able to fail: every number finite and in range, every
+// key known, every cell once.
+void check_keys(const YAML::Node& node, const std::vector<std::string>& known, const std::string& where) {
+  for (const auto& kv : node) {
+    const auto key = kv.first.as<std::string>();
+    if (std::find(known.begin(), known.end(), key) == known.end())
+      throw InvalidInputError(fmt::format("{}: unknown key '{}' (known: {})", where, key, fmt::join(known, ", ")));
+  }
+}
+
+double checked_atol(double v, const std::string& where) {
+  if (!std::isfinite(v) || v < 0)
+    throw InvalidInputError(fmt::format("{}: atol {} must be a finite number of points >= 0", where, v));
+  return v;
+}
+
+}  // namespace
 
 Reference load_reference(const std::string& path) {
   if (!std::filesystem::exists(path))
@@ -21,11 +45,23 @@ Reference load_reference(const std::string& path) {
   Reference ref;
   try {
     YAML::Node root = YAML::LoadFile(path);
+    if (!root.IsMap()) throw InvalidInputError(fmt::format("{}: expected keys suite, atol and cells", path));
+    check_keys(root, {"suite", "atol", "cells"}, path);
+    if (!root["suite"]) throw InvalidInputError(fmt::format("{}: missing 'suite'", path));
     ref.suite = root["suite"].as<std::string>();
-    if (root["atol"]) ref.atol = root["atol"].as<double>();
+    if (root["atol"]) ref.atol = checked_atol(root["atol"].as<double>(), path);
     if (!root["cells"] || !root["cells"].IsSequence())
       throw InvalidInputError(fmt::format("{}: expected a list under 'cells'", path));
+    if (root["cells"].size() == 0)
+      throw InvalidInputError(fmt::format("{}: no cells; a gate that checks nothing passes anything (write it from a "
+                                          "trusted run: dfq check --suite {} --write)",
+                                          path, ref.suite));
+    std::set<std::string> seen;
+    int i = 0;
     for (const auto& n : root["cells"]) {
+      const std::string where = fmt::format("{}: cell {}", path, ++i);
+      if (!n.IsMap()) throw InvalidInputError(fmt::format("{}: expected {{method: ..., top1: ...}}", where));
+      check_keys(n, {"method", "model", "dataset", "w_bits", "a_bits", "seed", "top1", "atol"}, where);
       ReferenceCell c;
       c.key.suite = ref.suite;
       c.key.method = n["method"].as<std::string>();
@@ -35,7 +71,12 @@ Reference load_reference(const std::string& path) {
       c.key.a_bits = n["a_bits"].as<int>();
       c.key.seed = n["seed"] ? n["seed"].as<int64_t>() : 0;
       c.top1 = n["top1"].as<double>();
-      if (n["atol"]) c.atol = n["atol"].as<double>();
+      if (!std::isfinite(c.top1) || c.top1 < 0 || c.top1 > 100)
+        throw InvalidInputError(fmt::format("{}: top1 {} must be a percentage from 0 to 100", where, c.top1));
+      if (n["atol"]) c.atol = checked_atol(n["atol"].as<double>(), where);
+      const auto id = fmt::format("{} {}/{} W{}A{} seed {}", c.key.method, c.key.dataset, c.key.model, c.key.w_bits,
+                                  c.key.a_bits, c.key.seed);
+      if (!seen.insert(id).second) throw InvalidInputError(fmt::format("{}: {} is listed twice", where, id));
       ref.cells.push_back(c);
     }
   } catch (const YAML::Exception& e) {

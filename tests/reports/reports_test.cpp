@@ -274,5 +274,32 @@ TEST(Check, VerdictsAndReferenceRoundTrip) {
   EXPECT_THROW(load_reference(dir.file("bad.yaml")), InvalidInputError);
 }
 
+// #17 item 12: a reference that cannot fail (NaN tolerance or value, no cells) or that says
+// something other than it means (negative tolerance, a cell twice, an unknown key) is refused.
+TEST(Check, ReferencesThatCannotFailAreRefused) {
+  testing::TempDir dir;
+  const std::string cell = "{method: gdfq, model: lenet5, dataset: fashion-mnist, w_bits: 4, a_bits: 4, seed: 0";
+  auto expect_refused = [&](const std::string& text, const std::string& why) {
+    std::ofstream(dir.file("ref.yaml")) << text;
+    try {
+      load_reference(dir.file("ref.yaml"));
+      ADD_FAILURE() << "accepted: " << text;
+    } catch (const InvalidInputError& e) {
+      EXPECT_NE(std::string(e.what()).find(why), std::string::npos) << e.what();
+    }
+  };
+  expect_refused("suite: ci\natol: .nan\ncells:\n  - " + cell + ", top1: 80}\n", "atol nan must be a finite");
+  expect_refused("suite: ci\natol: -1\ncells:\n  - " + cell + ", top1: 80}\n", "atol -1 must be");
+  expect_refused("suite: ci\ncells:\n  - " + cell + ", top1: 80, atol: .inf}\n", "cell 1: atol inf");
+  expect_refused("suite: ci\ncells:\n  - " + cell + ", top1: .nan}\n", "top1 nan must be a percentage");
+  expect_refused("suite: ci\ncells: []\n", "no cells; a gate that checks nothing passes anything");
+  expect_refused("suite: ci\ncells:\n  - " + cell + ", top1: 80}\n  - " + cell + ", top1: 81}\n",
+                 "cell 2: gdfq fashion-mnist/lenet5 W4A4 seed 0 is listed twice");
+  expect_refused("suite: ci\ncells:\n  - " + cell + ", top1: 80, atoll: 3}\n", "cell 1: unknown key 'atoll'");
+  expect_refused("suite: ci\ntolerance: 2\ncells:\n  - " + cell + ", top1: 80}\n", "unknown key 'tolerance'");
+  // The shipped reference passes these checks.
+  EXPECT_NO_THROW(load_reference(std::string(DFQ_SOURCE_DIR) + "/results/reference/ci.yaml"));
+}
+
 }  // namespace
 }  // namespace dfq
