@@ -27,6 +27,7 @@ int check(const GlobalOptions& g, const std::string& suite, const std::string& r
   if (!std::filesystem::exists(g.store))
     throw MissingFileError(fmt::format("no run store at {}; run `dfq sweep --suite {}` first", g.store, suite));
   RunStore store(g.store);
+  store.verify_integrity();
   if (write) {
     write_reference(path, reference_from_store(store, suite, atol));
     fmt::print("wrote {} from the newest finished runs of suite '{}'\n", path, suite);

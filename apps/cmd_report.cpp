@@ -20,6 +20,7 @@ int render_report(const GlobalOptions& g, const ReportCommand& rc) {
   if (!std::filesystem::exists(g.store))
     throw MissingFileError(fmt::format("no run store at {}; run `dfq sweep --suite {}` first", g.store, rc.suite));
   RunStore store(g.store);
+  store.verify_integrity();
   ReportOptions o;
   o.suite = rc.suite;
   o.metric = rc.metric;

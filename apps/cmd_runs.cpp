@@ -12,6 +12,7 @@ namespace {
 int list_runs(const GlobalOptions& g, const RunFilter& filter) {
   ensure_parent_dir(g.store);
   RunStore store(g.store);
+  store.verify_integrity();
   auto runs = store.list_runs(filter);
   if (runs.empty()) {
     fmt::print("no runs in {}\n", g.store);

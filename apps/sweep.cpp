@@ -21,6 +21,7 @@
 #include "core/util/error.h"
 #include "core/util/interrupt.h"
 #include "core/util/progress.h"
+#include "core/util/rng.h"
 #include "methods/registry.h"
 #include "methods/train/schedule.h"
 #include "models/zoo.h"
@@ -162,6 +163,7 @@ std::string last_log_line(const std::string& path) {
 std::vector<ResolvedCell> cells_to_run(const std::vector<CellRequest>& cells, const std::string& store_path,
                                        SweepSummary& sum) {
   RunStore store(store_path);  // also marks runs of dead processes interrupted
+  store.verify_integrity();
   std::vector<ResolvedCell> todo;
   for (const auto& c : cells) {
     auto resolved = resolve_cell(c);
@@ -288,7 +290,8 @@ SweepSummary run_sweep(const SweepOptions& o) {
     if (!o.dry_run) throw;
     fmt::print(stderr, "note (the listing goes on): {}\n", e.what());  // planning needs no data
   }
-  if (o.jobs < 1) throw InvalidInputError(fmt::format("-j must be at least 1, got {}", o.jobs));
+  check_parallelism(o.jobs, "-j", false);
+  check_parallelism(o.threads_per_job, "--threads-per-job", true);
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const int threads = o.threads_per_job > 0 ? o.threads_per_job : std::max(1, cores / o.jobs);
 

@@ -3,9 +3,11 @@
 #include <fmt/format.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "core/util/atomic_file.h"
 #include "core/util/error.h"
+#include "core/util/sha256.h"
 
 namespace dfq {
 
@@ -17,6 +19,21 @@ bool ImageCache::load(const std::string& key, ImageSet& out) const {
   if (!enabled()) return false;
   const auto p = path(key);
   if (!fs::exists(p)) return false;
+  // LibTorch checks no checksum of its archives: a changed byte would load as a changed pixel.
+  // The sha256 written beside each entry decides; an entry that fails it is synthesised again.
+  const auto sum_path = p + ".sha256";
+  std::string expected;
+  if (std::ifstream in(sum_path); in) std::getline(in, expected);
+  if (expected.empty()) {
+    fmt::print(stderr, "cached images {} have no checksum ({} missing: an interrupted write?); synthesising again\n",
+               p, sum_path);
+    return false;
+  }
+  if (sha256_file(p) != expected) {
+    fmt::print(stderr, "cached images {} do not match their checksum (changed since they were written); "
+                       "synthesising again\n", p);
+    return false;
+  }
   std::vector<torch::Tensor> t;
   try {
     torch::load(t, p);
@@ -37,6 +54,9 @@ void ImageCache::save(const std::string& key, const ImageSet& set) const {
   write_atomically(path(key), [&](const std::string& tmp) {
     torch::save(std::vector<torch::Tensor>{set.images.cpu(), set.labels.cpu()}, tmp);
   });
+  // Written after the entry: a kill between the two leaves an entry without a checksum,
+  // which load treats as absent.
+  write_text_atomically(path(key) + ".sha256", sha256_file(path(key)) + "\n");
 }
 
 }  // namespace dfq

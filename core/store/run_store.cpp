@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -104,7 +105,22 @@ std::string utc_now() {
   return buf;
 }
 
-RunStore::RunStore(const std::string& path) : path_(path), db_(std::make_unique<SqliteDb>(path)) {
+namespace {
+
+// SQLite takes an empty file for a new database; a store that is an empty file was truncated
+// (or never written), and starting afresh over it would hide that.
+std::unique_ptr<SqliteDb> open_store_file(const std::string& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0)
+    throw CorruptFileError(fmt::format("run store '{}' is an empty file (a truncated store?); restore it from a copy, "
+                                       "or delete it to start a new store",
+                                       path));
+  return std::make_unique<SqliteDb>(path);
+}
+
+}  // namespace
+
+RunStore::RunStore(const std::string& path) : path_(path), db_(open_store_file(path)) {
   db_->exec("PRAGMA journal_mode=WAL");
   db_->exec("PRAGMA synchronous=NORMAL");
   db_->exec("PRAGMA foreign_keys=ON");
@@ -113,6 +129,25 @@ RunStore::RunStore(const std::string& path) : path_(path), db_(std::make_unique<
 }
 
 RunStore::~RunStore() = default;
+
+void RunStore::verify_integrity() const {
+  std::string first;
+  int problems = 0;
+  try {
+    Statement s(*db_, "PRAGMA quick_check");
+    while (s.step()) {
+      const auto line = s.text(0);
+      if (line == "ok") continue;
+      if (problems++ == 0) first = line;
+    }
+  } catch (const Error& e) {
+    throw CorruptFileError(fmt::format("run store '{}' failed its integrity check: {}; restore it from a copy",
+                                       path_, e.what()));
+  }
+  if (problems > 0)
+    throw CorruptFileError(fmt::format("run store '{}' is corrupt ({} problem(s), first: {}); restore it from a copy",
+                                       path_, problems, first));
+}
 
 void RunStore::migrate() {
   Transaction tx(*db_);

@@ -53,6 +53,10 @@ class RunStore {
 
   explicit RunStore(const std::string& path);
   ~RunStore();
+  // SQLite's PRAGMA quick_check: throws CorruptFileError naming the store and the first
+  // problem. Commands that report or gate on a store call it (a corrupt page would
+  // otherwise read as missing rows).
+  void verify_integrity() const;
 
   int64_t begin_run(const RunKey& key, const std::string& config_json, const std::string& config_hash,
                     const Environment& env, const std::string& paper = "", int year = 0,

@@ -1,6 +1,9 @@
 #include "core/util/rng.h"
 
 #include "core/util/env.h"
+#include "core/util/error.h"
+
+#include <fmt/format.h>
 
 #include <torch/torch.h>
 
@@ -40,9 +43,20 @@ void seed_everything(uint64_t seed) {
   if (torch::cuda::is_available()) torch::cuda::manual_seed_all(seed);  // the few draws made on a GPU
 }
 
+int max_parallelism() { return 4 * static_cast<int>(std::max(1u, std::thread::hardware_concurrency())); }
+
+void check_parallelism(int n, const char* what, bool zero_means_auto) {
+  if (n < (zero_means_auto ? 0 : 1))
+    throw InvalidInputError(fmt::format("{} {} must be {}", what, n, zero_means_auto ? "0 (all cores) or more" : "1 or more"));
+  if (n > max_parallelism())
+    throw InvalidInputError(fmt::format("{} {} is more than 4x this machine's {} hardware threads (at most {})", what, n,
+                                        max_parallelism() / 4, max_parallelism()));
+}
+
 int configure_threads(int n) {
   configure_allocator();
-  if (n <= 0) n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  check_parallelism(n, "--threads", true);
+  if (n == 0) n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   torch::set_num_threads(n);
   // OpenBLAS reads this at first use; keep workers from oversubscribing the cores.
   setenv("OPENBLAS_NUM_THREADS", std::to_string(n).c_str(), 0);

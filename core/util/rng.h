@@ -23,8 +23,14 @@ std::vector<int64_t> permutation(int64_t n, uint64_t seed);
 // Seeds LibTorch's global generator; every random draw of a run flows from here.
 void seed_everything(uint64_t seed);
 
-// Threads for LibTorch (intra-op) and OpenBLAS; n <= 0 means all cores. Also sets up the
+// Threads for LibTorch (intra-op) and OpenBLAS; n = 0 means all cores (negative or more than
+// max_parallelism() is refused). Also sets up the
 // allocator (configure_allocator in env.h).
 int configure_threads(int n);
+
+// Threads or worker processes beyond 4x the hardware threads only thrash (and thousands
+// exhaust the machine): refuse them, and negative counts, in one line naming `what`.
+int max_parallelism();
+void check_parallelism(int n, const char* what, bool zero_means_auto);
 
 }  // namespace dfq

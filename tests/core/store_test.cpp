@@ -3,6 +3,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include "core/store/run_store.h"
 #include "core/store/sqlite_db.h"
 #include "core/util/error.h"
@@ -100,6 +103,55 @@ TEST(RunStore, RefusesNewerSchema) {
     db.set_user_version(99);
   }
   EXPECT_THROW(RunStore(dir.file("new.sqlite")), Error);
+}
+
+// #17 item 4: an empty store file is a truncated store, not a new one.
+TEST(RunStore, AnEmptyFileIsRefusedAndLeftAlone) {
+  testing::TempDir dir;
+  { std::ofstream touch(dir.file("runs.sqlite")); }
+  try {
+    RunStore store(dir.file("runs.sqlite"));
+    FAIL() << "expected CorruptFileError";
+  } catch (const CorruptFileError& e) {
+    EXPECT_NE(std::string(e.what()).find("is an empty file (a truncated store?)"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(std::filesystem::file_size(dir.file("runs.sqlite")), 0u);
+  // A path with no file is a new store.
+  RunStore fresh(dir.file("new.sqlite"));
+  EXPECT_EQ(fresh.schema_version() > 0, true);
+}
+
+// #17 item 8: a store with a corrupt page is refused by the commands that read it, not read as
+// fewer rows.
+TEST(RunStore, CorruptPagesAreFoundByTheIntegrityCheck) {
+  testing::TempDir dir;
+  const auto path = dir.file("runs.sqlite");
+  {
+    RunStore store(path);
+    for (int i = 0; i < 40; ++i) {
+      auto id = store.begin_run(key("gdfq", i), "{}", "h", env());
+      for (int s = 0; s < 30; ++s) store.log_curves(id, s, {{"loss", double(s)}, {"acc", double(i)}});
+      store.finish_run(id, {{"top1", double(i)}});
+    }
+    store.verify_integrity();  // a sound store passes
+  }
+  const auto size = std::filesystem::file_size(path);
+  ASSERT_GT(size, 8u * 4096u);
+  {
+    std::fstream f(path, std::ios::binary | std::ios::in | std::ios::out);
+    f.seekp(static_cast<std::streamoff>(size - 3 * 4096));  // a page near the end: curves or an index
+    const std::string garbage(4096, '\x5a');
+    f.write(garbage.data(), static_cast<std::streamsize>(garbage.size()));
+  }
+  try {
+    RunStore store(path);
+    store.verify_integrity();
+    FAIL() << "a corrupt store passed";
+  } catch (const Error& e) {
+    const std::string msg = e.what();
+    EXPECT_TRUE(msg.find("corrupt") != std::string::npos || msg.find("malformed") != std::string::npos) << msg;
+    EXPECT_NE(msg.find(path), std::string::npos) << msg;
+  }
 }
 
 TEST(RunStore, KilledRunIsMarkedInterruptedAndHasNoMetricsShownAsDone) {

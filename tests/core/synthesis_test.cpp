@@ -13,6 +13,7 @@
 #include "core/losses/losses.h"
 #include "core/data/image_cache.h"
 #include "core/util/error.h"
+#include "core/util/sha256.h"
 #include "tests/test_util.h"
 
 namespace dfq {
@@ -179,7 +180,28 @@ TEST(ImageCache, RoundTripsAtomicallyAndRejectsCorruptFiles) {
   ASSERT_TRUE(cache.load("k", back));
   EXPECT_TRUE(torch::equal(back.images, set.images));
   EXPECT_TRUE(torch::equal(back.labels, set.labels));
+  // #17 item 12a: one changed byte fails the checksum: a miss, so
+  // the run synthesises again instead of training on altered images.
+  {
+    const auto size = std::filesystem::file_size(cache.path("k"));
+    std::fstream f(cache.path("k"), std::ios::binary | std::ios::in | std::ios::out);
+    f.seekg(static_cast<std::streamoff>(size / 2));
+    char c = 0;
+    f.read(&c, 1);
+    f.seekp(static_cast<std::streamoff>(size / 2));
+    c = static_cast<char>(c ^ 0x10);
+    f.write(&c, 1);
+  }
+  EXPECT_FALSE(cache.load("k", back));
+  cache.save("k", set);  // what the caller does next
+  ASSERT_TRUE(cache.load("k", back));
+  EXPECT_TRUE(torch::equal(back.images, set.images));
+  // No checksum beside it (a write killed between entry and checksum): a miss too.
+  std::filesystem::remove(cache.path("k") + ".sha256");
+  EXPECT_FALSE(cache.load("k", back));
+  // A file that matches its checksum but is no tensor archive: one line naming it.
   std::ofstream(cache.path("bad")) << "not a tensor file";
+  std::ofstream(cache.path("bad") + ".sha256") << sha256_file(cache.path("bad")) << "\n";
   EXPECT_THROW(cache.load("bad", back), CorruptFileError);
   ImageCache off("");
   off.save("k", set);
