@@ -49,7 +49,7 @@ struct Synthesis {
         ParamBlock<Synthesis>("synthesis")
             .integer("groups", &Synthesis::groups, Bounds::at_least(1), "groups of batches (class centres of earlier groups steer later ones)")
             .integer("batches_per_group", &Synthesis::batches_per_group, Bounds::at_least(1), "batches per group")
-            .integer("synth_batch_size", &Synthesis::batch_size, Bounds::at_least(1), "images per batch")
+            .integer("synth_batch_size", &Synthesis::batch_size, Bounds::in(1, kMaxBatch), "images per batch")
             .integer("synth_iters", &Synthesis::iters, Bounds::at_least(1), "Adam iterations per batch")
             .number("synth_lr", &Synthesis::lr, Bounds::positive(), "Adam learning rate on the pixels")
             .integer("synth_patience", &Synthesis::patience, Bounds::at_least(1),
@@ -77,7 +77,7 @@ struct Stage2 {
   static const ParamBlock<Stage2>& block() {
     static const auto block =
         ParamBlock<Stage2>("fine-tuning")
-            .integer("calib_batch_size", &Stage2::calib_batch_size, Bounds::at_least(1),
+            .integer("calib_batch_size", &Stage2::calib_batch_size, Bounds::in(1, kMaxBatch),
                      "generator images per calibration iteration (16, fixed in the official code)")
             .number("aug_scale_min", &Stage2::scale_min, Bounds::above_up_to(0, 1),
                     "smallest area of the random resized crop on the synthetic images");

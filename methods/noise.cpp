@@ -15,7 +15,7 @@ struct NoiseSettings {
         ParamBlock<NoiseSettings>("noise")
             .integer("calib_batches", &NoiseSettings::calib_batches, Bounds::at_least(1),
                      "calibration batches of Gaussian noise")
-            .integer("batch_size", &NoiseSettings::batch_size, Bounds::at_least(1), "images per calibration batch");
+            .integer("batch_size", &NoiseSettings::batch_size, Bounds::in(1, kMaxBatch), "images per calibration batch");
     return block;
   }
 };

@@ -35,7 +35,7 @@ struct Distillation {
     static const auto block =
         ParamBlock<Distillation>("distillation")
             .integer("distill_batches", &Distillation::batches, Bounds::at_least(1), "batches of distilled images")
-            .integer("distill_batch_size", &Distillation::batch_size, Bounds::at_least(1), "images per batch")
+            .integer("distill_batch_size", &Distillation::batch_size, Bounds::in(1, kMaxBatch), "images per batch")
             .integer("distill_iters", &Distillation::iters, Bounds::at_least(1), "Adam iterations per batch")
             .number("distill_lr", &Distillation::lr, Bounds::positive(), "Adam learning rate on the pixels")
             .integer("distill_patience", &Distillation::patience, Bounds::at_least(1),

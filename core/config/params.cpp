@@ -22,6 +22,8 @@ std::string number_text(double v) {
 }
 
 double parse_number(const ParamSpec& p, const std::string& text) {
+  // Decimal only: std::stod would also read hexadecimal ("0x10" as 16), "inf" and "nan".
+  if (text.empty() || text.find_first_not_of("0123456789+-.eE") != std::string::npos) bad_value(p, "'" + text + "'");
   try {
     size_t used = 0;
     const double d = std::stod(text, &used);
@@ -96,8 +98,15 @@ nlohmann::json ParamSpec::parse(const std::string& text) const {
       nlohmann::json list = nlohmann::json::array();
       std::stringstream ss(text);
       std::string item;
-      while (std::getline(ss, item, ','))
-        if (!item.empty()) list.push_back(parse_number(*this, item));
+      while (std::getline(ss, item, ',')) {
+        if (item.empty())
+          throw InvalidInputError(fmt::format("bad value for {}: empty item in '{}' (write a,b,c; or {}= for an empty "
+                                              "list)",
+                                              key, text, key));
+        list.push_back(parse_number(*this, item));
+      }
+      if (!text.empty() && text.back() == ',')
+        throw InvalidInputError(fmt::format("bad value for {}: '{}' ends with a comma", key, text));
       return check(list);
     }
   }

@@ -21,6 +21,13 @@ enum class ParamType { Bool, Int, Number, Text, Numbers };
 
 // Allowed values of a number (or of each element of a list): [lo, hi], either end open,
 // plus an optional "auto" value outside that range that a resolve step replaces.
+// Upper limits of sizes that would otherwise only fail deep inside a run (a 400 GB allocation,
+// an ETA of millions of hours): far above any published schedule (400 epochs x 200
+// iterations, batches of 16 to 256).
+constexpr double kMaxBatch = 65536;
+constexpr double kMaxEpochs = 100000;
+constexpr double kMaxItersPerEpoch = 10000000;
+
 struct Bounds {
   double lo = -std::numeric_limits<double>::infinity();
   double hi = std::numeric_limits<double>::infinity();

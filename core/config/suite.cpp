@@ -5,6 +5,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <filesystem>
+#include <set>
 
 #include "core/util/device.h"
 #include "core/util/env.h"
@@ -157,8 +158,12 @@ Suite load_suite(const std::string& name_or_path, const std::string& configs_dir
   Suite s;
   s.path = path;
   s.name = fs::path(path).stem().string();
+  std::set<std::string> seen_keys;
   for (const auto& kv : root) {
     const auto key = kv.first.as<std::string>();
+    // yaml-cpp keeps a repeated key and reads only one of them: refuse it.
+    if (!seen_keys.insert(key).second)
+      throw InvalidInputError(fmt::format("{}: key '{}' appears twice", path, key));
     const auto& keys = suite_keys();
     if (std::none_of(keys.begin(), keys.end(), [&](const SuiteKey& k) { return key == k.key; })) {
       std::vector<std::string> names;
@@ -179,6 +184,18 @@ Suite load_suite(const std::string& name_or_path, const std::string& configs_dir
   }
   if (s.methods.empty() || s.bits.empty() || s.seeds.empty())
     throw InvalidInputError(fmt::format("{}: methods, bits and seeds must each list at least one value", path));
+  // A value listed twice would run its cells twice.
+  auto once = [&](const char* what, const std::vector<std::string>& items) {
+    std::set<std::string> seen;
+    for (const auto& v : items)
+      if (!seen.insert(v).second) throw InvalidInputError(fmt::format("{}: {} lists {} twice", path, what, v));
+  };
+  once("methods", s.methods);
+  std::vector<std::string> bits, seeds;
+  for (const auto& b : s.bits) bits.push_back(fmt::format("W{}A{}", b.w, b.a));
+  for (const auto& v : s.seeds) seeds.push_back(std::to_string(v));
+  once("bits", bits);
+  once("seeds", seeds);
   // The name labels runs and names the folders of logs and reports.
   if (!is_safe_component(s.name))
     throw InvalidInputError(fmt::format("{}: suite name '{}' is not valid: use letters, digits, '.', '_' and '-' (it "

@@ -12,10 +12,10 @@ namespace dfq {
 const ParamBlock<Schedule>& Schedule::block() {
   static const auto block =
       ParamBlock<Schedule>("schedule")
-          .integer("epochs", &Schedule::epochs, Bounds::at_least(1), "training epochs")
-          .integer("iters_per_epoch", &Schedule::iters_per_epoch, Bounds::at_least(1).or_auto(-1),
+          .integer("epochs", &Schedule::epochs, Bounds::in(1, kMaxEpochs), "training epochs")
+          .integer("iters_per_epoch", &Schedule::iters_per_epoch, Bounds::in(1, kMaxItersPerEpoch).or_auto(-1),
                    "iterations per epoch; auto (methods with a fixed synthetic set): one pass over it")
-          .integer("batch_size", &Schedule::batch_size, Bounds::at_least(1), "images per iteration")
+          .integer("batch_size", &Schedule::batch_size, Bounds::in(1, kMaxBatch), "images per iteration")
           .number("lr_q", &Schedule::lr_q, Bounds::positive(), "student learning rate (SGD, Nesterov)")
           .numbers("lr_steps", &Schedule::lr_steps, Bounds::at_least(0),
                    "epochs at which the learning rates are multiplied by lr_gamma; empty: auto, at 25/50/75 % of "

@@ -78,6 +78,15 @@ TEST(Suite, BadFilesSayWhatToFix) {
                "epohcs");
   expect_error("dataset: fashion-mnist\nmodels: lenet5\n", "unknown key 'models'");
   expect_error("dataset: [fashion\n", "not valid YAML");
+  // #17 item 14: a value listed twice would run its cells twice; a repeated key reads one value.
+  expect_error("dataset: fashion-mnist\nmodel: lenet5\nmethods: [noise]\nbits: [4]\nseeds: [0, 1, 0]\n",
+               "seeds lists 0 twice");
+  expect_error("dataset: fashion-mnist\nmodel: lenet5\nmethods: [noise, gdfq, noise]\nbits: [4]\nseeds: [0]\n",
+               "methods lists noise twice");
+  expect_error("dataset: fashion-mnist\nmodel: lenet5\nmethods: [noise]\nbits: [4, \"4/4\"]\nseeds: [0]\n",
+               "bits lists W4A4 twice");
+  expect_error("dataset: fashion-mnist\nmodel: lenet5\nmodel: resnet20\nmethods: [noise]\nbits: [4]\nseeds: [0]\n",
+               "key 'model' appears twice");
   EXPECT_THROW(load_suite("nope", dir.path()), MissingFileError);
 }
 

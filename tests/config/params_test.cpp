@@ -88,6 +88,12 @@ TEST(Params, OneErrorFormatNamesKeyExpectationAndValue) {
             "bad value for steps: expected numbers >= 0 a,b,... (or empty: key=), got -3.0");
   EXPECT_EQ(error_of([&] { c.set_assignment("count"); }), "--set expects key=value, got 'count'");
   EXPECT_EQ(error_of([&] { c.set_json("count", 1.5); }), "bad value for count: expected an integer >= 1, got 1.5");
+  // #17 item 14: decimal numbers only, no empty list items.
+  EXPECT_EQ(error_of([&] { c.set("count", "0x10"); }), "bad value for count: expected an integer >= 1, got '0x10'");
+  EXPECT_EQ(error_of([&] { c.set("rate", "nan"); }), "bad value for rate: expected a number in (0, 1], got 'nan'");
+  EXPECT_EQ(error_of([&] { c.set("steps", "1,,2"); }),
+            "bad value for steps: empty item in '1,,2' (write a,b,c; or steps= for an empty list)");
+  EXPECT_EQ(error_of([&] { c.set("steps", "1,2,"); }), "bad value for steps: '1,2,' ends with a comma");
 }
 
 TEST(Params, StoredConfigurationsRoundTripAndAreChecked) {

@@ -134,7 +134,14 @@ TEST_F(MethodsTest, BadInputFailsBeforeAnyRunIsRecorded) {
   expect_error(r, "2..8");
   r = tiny_request("gdfq");
   r.overrides.push_back("batch_size=0");
-  expect_error(r, "bad value for batch_size: expected an integer >= 1, got 0");
+  expect_error(r, "bad value for batch_size: expected an integer in [1, 65536], got 0");
+  // #17 item 14: sizes that would only fail deep in a run (a 400 GB batch, a 10^12-epoch ETA).
+  r = tiny_request("gdfq");
+  r.overrides.push_back("batch_size=1e9");
+  expect_error(r, "bad value for batch_size: expected an integer in [1, 65536], got 1000000000");
+  r = tiny_request("gdfq");
+  r.overrides.push_back("epochs=1e12");
+  expect_error(r, "bad value for epochs: expected an integer in [1, 100000], got 1000000000000");
   r = tiny_request("gdfq");
   r.overrides.push_back("no_such_key=1");
   expect_error(r, "unknown key 'no_such_key'; valid keys: adam_beta1");
