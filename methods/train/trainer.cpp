@@ -10,6 +10,7 @@
 #include "core/util/interrupt.h"
 #include "core/util/progress.h"
 #include "methods/train/evaluation.h"
+#include "models/net.h"
 
 namespace dfq {
 namespace {
@@ -52,20 +53,10 @@ struct Disagreement {
   }
 };
 
-// The student's parameters and buffers (weights, BatchNorm statistics, activation ranges).
-std::vector<torch::Tensor> snapshot(NetImpl& net) {
-  torch::NoGradGuard ng;
-  std::vector<torch::Tensor> out;
-  for (const auto& p : net.parameters()) out.push_back(p.detach().clone());
-  for (const auto& b : net.buffers()) out.push_back(b.detach().clone());
-  return out;
-}
-
-void restore(NetImpl& net, const std::vector<torch::Tensor>& saved) {
-  torch::NoGradGuard ng;
-  size_t i = 0;
-  for (auto& p : net.parameters()) p.copy_(saved.at(i++));
-  for (auto& b : net.buffers()) b.copy_(saved.at(i++));
+// `to` becomes `from`: weights, BatchNorm statistics and activation ranges.
+void copy_student(NetImpl& from, NetImpl& to) {
+  copy_state(from, to);
+  copy_ranges(from, to);
 }
 
 }  // namespace
@@ -93,7 +84,7 @@ void run_trainer(RunContext& ctx, const Schedule& s, const TrainerParts& parts) 
   // official code trains on through NaN and reports its best epoch before it (IntraQ's
   // main_direct.py saves on improvement; the authors' own logs show such NaNs), so a diverged
   // run here is reported, and marked, rather than lost. Before any evaluation it fails.
-  std::vector<torch::Tensor> last_evaluated;
+  Net last_evaluated;  // built at the first evaluation
   int64_t diverged_epoch = -1, diverged_iter = -1;
   std::string diverged_why;
 
@@ -132,10 +123,11 @@ void run_trainer(RunContext& ctx, const Schedule& s, const TrainerParts& parts) 
     if (parts.epoch_end) parts.epoch_end(values);
     evals.push_back(evaluator.evaluate(*student, values));
     ctx.log->curve(epoch + 1, values);
-    last_evaluated = snapshot(*student);
+    if (!last_evaluated) last_evaluated = ctx.make_student();
+    copy_student(*student, *last_evaluated);
   }
   if (diverged_epoch >= 0) {
-    restore(*student, last_evaluated);
+    copy_student(*last_evaluated, *student);
     ctx.log->metric("diverged_at_epoch", static_cast<double>(diverged_epoch + 1));
     ctx.log->metric("diverged_at_iter", static_cast<double>(diverged_iter + 1));
     progress.finish(fmt::format("diverged ({}); kept the student of epoch {}: test top-1 {:.2f}%", diverged_why,
