@@ -153,13 +153,13 @@ DataSplits load_dataset(const std::string& name, const std::string& root, int64_
   if (name == "imagenet") {
     // Labels are the sorted class-folder names' indices (torchvision's ImageFolder), the
     // order of ILSVRC2012's 1,000 wnids that the pretrained teachers were trained on.
-    FolderListing listing;
-    train = image_folder_set(loc.files[0], 256, info.size, nullptr, &listing);
-    test = image_folder_set(loc.files[1], 256, info.size, &listing.classes);
-    if (static_cast<int>(listing.classes.size()) > info.classes)
+    std::vector<std::string> classes;
+    train = image_folder_set(loc.files[0], 256, info.size, nullptr, &classes);
+    test = image_folder_set(loc.files[1], 256, info.size, &classes);
+    if (static_cast<int>(classes.size()) > info.classes)
       throw CorruptFileError(fmt::format("imagenet under '{}': {} class folders, more than the {} classes of its "
                                          "teachers",
-                                         loc.root, listing.classes.size(), info.classes));
+                                         loc.root, classes.size(), info.classes));
   } else if (name == "cifar10") {
     std::vector<std::string> tr(loc.files.begin(), loc.files.begin() + 5);
     train = read_cifar_binary(tr, 1, 0);

@@ -31,9 +31,10 @@ FolderListing list_image_folder(const std::string& dir);
 
 // An ImageSet on disk: every image of `dir`, decoded as resize-shorter-side + centre crop.
 // `classes`, when given, must equal the folder's classes (train and val must agree, or their
-// labels would differ).
+// labels would differ); `classes_out`, when given, receives them.
 ImageSet image_folder_set(const std::string& dir, int resize, int crop,
-                          const std::vector<std::string>* classes = nullptr, FolderListing* listing = nullptr);
+                          const std::vector<std::string>* classes = nullptr,
+                          std::vector<std::string>* classes_out = nullptr);
 
 // Decodes the files at `indices` into uint8 [B, 3, crop, crop] on `threads` worker threads
 // (0: decode_threads()). Throws the first file's error (CorruptFileError names it).

@@ -141,15 +141,16 @@ uint8_t clip8(int64_t v) {
 
 RgbImage resize_bilinear(const RgbImage& in, int out_h, int out_w) {
   if (out_h <= 0 || out_w <= 0) throw InvalidInputError(fmt::format("resize to {}x{}", out_h, out_w));
-  RgbImage cur = in;
+  RgbImage horizontal;
+  const RgbImage* cur = &in;  // no copy of the input: each pass reads the previous one's output
   if (out_w != in.width) {  // horizontal pass first, as Pillow does
     const Coeffs c = precompute(in.width, out_w);
-    RgbImage t;
-    t.height = cur.height;
+    RgbImage& t = horizontal;
+    t.height = in.height;
     t.width = out_w;
     t.pixels.resize(static_cast<size_t>(t.height) * out_w * 3);
-    for (int y = 0; y < cur.height; ++y) {
-      const uint8_t* row = cur.pixels.data() + static_cast<size_t>(y) * cur.width * 3;
+    for (int y = 0; y < in.height; ++y) {
+      const uint8_t* row = in.pixels.data() + static_cast<size_t>(y) * in.width * 3;
       uint8_t* orow = t.pixels.data() + static_cast<size_t>(y) * out_w * 3;
       for (int xx = 0; xx < out_w; ++xx) {
         const int xmin = c.bounds[2 * xx], n = c.bounds[2 * xx + 1];
@@ -161,14 +162,14 @@ RgbImage resize_bilinear(const RgbImage& in, int out_h, int out_w) {
         }
       }
     }
-    cur = std::move(t);
+    cur = &horizontal;
   }
   if (out_h != in.height) {
     const Coeffs c = precompute(in.height, out_h);
     RgbImage t;
     t.height = out_h;
-    t.width = cur.width;
-    const size_t stride = static_cast<size_t>(cur.width) * 3;
+    t.width = cur->width;
+    const size_t stride = static_cast<size_t>(cur->width) * 3;
     t.pixels.resize(static_cast<size_t>(out_h) * stride);
     for (int yy = 0; yy < out_h; ++yy) {
       const int ymin = c.bounds[2 * yy], n = c.bounds[2 * yy + 1];
@@ -176,13 +177,14 @@ RgbImage resize_bilinear(const RgbImage& in, int out_h, int out_w) {
       uint8_t* orow = t.pixels.data() + static_cast<size_t>(yy) * stride;
       for (size_t i = 0; i < stride; ++i) {
         int64_t ss = int64_t{1} << (kPrecisionBits - 1);
-        for (int y = 0; y < n; ++y) ss += static_cast<int64_t>(cur.pixels[(y + ymin) * stride + i]) * k[y];
+        for (int y = 0; y < n; ++y) ss += static_cast<int64_t>(cur->pixels[(y + ymin) * stride + i]) * k[y];
         orow[i] = clip8(ss);
       }
     }
-    cur = std::move(t);
+    return t;
   }
-  return cur;
+  if (cur == &in) return in;  // same size: a copy
+  return horizontal;
 }
 
 RgbImage resize_shorter_side(const RgbImage& in, int shorter) {
@@ -197,8 +199,10 @@ RgbImage resize_shorter_side(const RgbImage& in, int shorter) {
 RgbImage center_crop(const RgbImage& in, int size) {
   // torchvision transforms/functional.py center_crop: pad to at least size x size, then
   // top = int(round((H - size) / 2.0)), Python's round (half to even; nearbyint's default).
-  RgbImage src = in;
+  RgbImage padded;
+  const RgbImage* src_p = &in;  // the input itself unless it needs padding (no copy)
   if (in.width < size || in.height < size) {
+    RgbImage& src = padded;
     const int pl = in.width < size ? (size - in.width) / 2 : 0, pt = in.height < size ? (size - in.height) / 2 : 0;
     const int pr = in.width < size ? (size - in.width + 1) / 2 : 0, pb = in.height < size ? (size - in.height + 1) / 2 : 0;
     src.width = in.width + pl + pr;
@@ -207,7 +211,9 @@ RgbImage center_crop(const RgbImage& in, int size) {
     for (int y = 0; y < in.height; ++y)
       std::memcpy(&src.pixels[((y + pt) * static_cast<size_t>(src.width) + pl) * 3],
                   &in.pixels[static_cast<size_t>(y) * in.width * 3], static_cast<size_t>(in.width) * 3);
+    src_p = &padded;
   }
+  const RgbImage& src = *src_p;
   const int top = static_cast<int>(std::nearbyint((src.height - size) / 2.0));
   const int left = static_cast<int>(std::nearbyint((src.width - size) / 2.0));
   RgbImage out;
