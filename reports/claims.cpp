@@ -88,13 +88,11 @@ double student_t_quantile(double alpha, double df) {
 }
 
 int seeds_to_decide(double mean_a, double std_a, double mean_b, double std_b, int from, double alpha) {
-  const double d = std::fabs(mean_a - mean_b), va = std_a * std_a, vb = std_b * std_b;
-  if (d == 0 || va + vb <= 0) return -1;
+  if (mean_a == mean_b) return -1;
   for (int n = std::max(2, from); n <= 100; ++n) {
-    const double se2 = (va + vb) / n;
-    const double t = d / std::sqrt(se2);
-    const double df = se2 * se2 / ((va / n) * (va / n) / (n - 1) + (vb / n) * (vb / n) / (n - 1));
-    if (2.0 * (1.0 - student_t_cdf(t, df)) < alpha) return n;
+    const auto w = welch_t_test(mean_a, std_a, n, mean_b, std_b, n);
+    if (!w.valid) return -1;  // no spread: nothing to decide with more seeds
+    if (w.p < alpha) return n;
   }
   return -1;
 }
@@ -160,10 +158,9 @@ std::vector<ClaimResult> evaluate_claims(const Report& report, const std::vector
           out.push_back(r);
           continue;
         }
-        const double se = std::sqrt(r.better.std * r.better.std / r.better.n + r.worse.std * r.worse.std / r.worse.n);
         const double q = student_t_quantile(kClaimAlpha, r.welch.df);
-        r.ci_lo = r.diff - q * se;
-        r.ci_hi = r.diff + q * se;
+        r.ci_lo = r.diff - q * r.welch.se;
+        r.ci_hi = r.diff + q * r.welch.se;
         if (r.welch.p < kClaimAlpha) {
           r.verdict = r.diff > 0 ? "confirmed" : "contradicted";
         } else {

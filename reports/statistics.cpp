@@ -70,13 +70,19 @@ double student_t_cdf(double t, double df) {
 }
 
 WelchResult welch_t_test(const std::vector<double>& a, const std::vector<double>& b) {
-  WelchResult r;
-  if (a.size() < 2 || b.size() < 2) return r;
+  if (a.size() < 2 || b.size() < 2) return {};
   auto sa = summarize(a), sb = summarize(b);
-  const double va = sa.std * sa.std / sa.n, vb = sb.std * sb.std / sb.n;
+  return welch_t_test(sa.mean, sa.std, sa.n, sb.mean, sb.std, sb.n);
+}
+
+WelchResult welch_t_test(double mean_a, double std_a, int n_a, double mean_b, double std_b, int n_b) {
+  WelchResult r;
+  if (n_a < 2 || n_b < 2) return r;
+  const double va = std_a * std_a / n_a, vb = std_b * std_b / n_b;
   if (va + vb <= 0) return r;
-  r.t = (sa.mean - sb.mean) / std::sqrt(va + vb);
-  r.df = (va + vb) * (va + vb) / (va * va / (sa.n - 1) + vb * vb / (sb.n - 1));
+  r.se = std::sqrt(va + vb);
+  r.t = (mean_a - mean_b) / r.se;
+  r.df = (va + vb) * (va + vb) / (va * va / (n_a - 1) + vb * vb / (n_b - 1));
   r.p = 2.0 * (1.0 - student_t_cdf(std::fabs(r.t), r.df));
   r.p = std::clamp(r.p, 0.0, 1.0);
   r.valid = true;

@@ -13,10 +13,13 @@ Summary summarize(const std::vector<double>& values);
 
 struct WelchResult {
   double t = 0, df = 0;
+  double se = 0;      // standard error of the difference of the means
   double p = 1;       // two-sided
   bool valid = false; // false when either side has fewer than 2 values, or both have no spread
 };
 WelchResult welch_t_test(const std::vector<double>& a, const std::vector<double>& b);
+// The same test from summaries: means, sample standard deviations and counts.
+WelchResult welch_t_test(double mean_a, double std_a, int n_a, double mean_b, double std_b, int n_b);
 
 // Regularised incomplete beta I_x(a, b) (continued fraction), and Student's t CDF.
 double incomplete_beta(double a, double b, double x);
