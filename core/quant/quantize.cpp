@@ -1,7 +1,5 @@
 #include "core/quant/quantize.h"
 
-#include <map>
-
 #include <fmt/format.h>
 
 #include "core/quant/fake_quant.h"
@@ -75,16 +73,6 @@ QuantSummary quantize_model(torch::nn::Module& model, const QuantConfig& c) {
 
 void set_calibration(torch::nn::Module& model, bool on) {
   for (auto& [name, a] : modules_of<QActImpl>(model)) a->calibrating = on && a->bits < 32;
-}
-
-void copy_ranges(torch::nn::Module& from, torch::nn::Module& to) {
-  std::map<std::string, std::shared_ptr<QActImpl>> source;
-  for (auto& [name, a] : modules_of<QActImpl>(from)) source[name] = a;
-  for (auto& [name, a] : modules_of<QActImpl>(to)) {
-    auto it = source.find(name);
-    if (it == source.end()) throw InvalidInputError(fmt::format("copy_ranges: activation '{}' missing in source", name));
-    a->tracker = it->second->tracker;
-  }
 }
 
 int64_t calibration_updates(torch::nn::Module& model) {

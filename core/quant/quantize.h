@@ -39,11 +39,6 @@ QuantSummary quantize_model(torch::nn::Module& model, const QuantConfig& config)
 // Starts or stops activation-range updates on every QAct of the model.
 void set_calibration(torch::nn::Module& model, bool on);
 
-// Copies the activation ranges (each QAct's tracker: range, updates, EMA state) of `from` to the
-// QAct of the same name in `to`. Ranges are plain values, not buffers: copy_state (models/net.h)
-// does not carry them.
-void copy_ranges(torch::nn::Module& from, torch::nn::Module& to);
-
 // Calibration updates made so far by the first activation quantizer (0 when none).
 int64_t calibration_updates(torch::nn::Module& model);
 

@@ -5,12 +5,13 @@
 #include <map>
 
 #include "core/losses/losses.h"
+#include "core/nn/modules.h"
+#include "core/quant/layers.h"
 #include "core/quant/quantize.h"
 #include "core/util/error.h"
 #include "core/util/interrupt.h"
 #include "core/util/progress.h"
 #include "methods/train/evaluation.h"
-#include "models/net.h"
 
 namespace dfq {
 namespace {
@@ -53,10 +54,30 @@ struct Disagreement {
   }
 };
 
-// `to` becomes `from`: weights, BatchNorm statistics and activation ranges.
-void copy_student(NetImpl& from, NetImpl& to) {
-  copy_state(from, to);
-  copy_ranges(from, to);
+// The student at an evaluation: weights, BatchNorm statistics and activation ranges (plain
+// values in each QAct's tracker, not buffers). Cloned tensors rather than a second student:
+// building one would draw from the seeded generator and change the run's numbers.
+struct StudentState {
+  std::vector<torch::Tensor> tensors;
+  std::vector<RangeTracker> ranges;
+};
+
+StudentState save_student(NetImpl& net) {
+  torch::NoGradGuard ng;
+  StudentState s;
+  for (const auto& p : net.parameters()) s.tensors.push_back(p.detach().clone());
+  for (const auto& b : net.buffers()) s.tensors.push_back(b.detach().clone());
+  for (const auto& [name, act] : modules_of<QActImpl>(net)) s.ranges.push_back(act->tracker);
+  return s;
+}
+
+void load_student(NetImpl& net, const StudentState& s) {
+  torch::NoGradGuard ng;
+  size_t i = 0;
+  for (auto& p : net.parameters()) p.copy_(s.tensors.at(i++));
+  for (auto& b : net.buffers()) b.copy_(s.tensors.at(i++));
+  i = 0;
+  for (auto& [name, act] : modules_of<QActImpl>(net)) act->tracker = s.ranges.at(i++);
 }
 
 }  // namespace
@@ -84,7 +105,7 @@ void run_trainer(RunContext& ctx, const Schedule& s, const TrainerParts& parts) 
   // official code trains on through NaN and reports its best epoch before it (IntraQ's
   // main_direct.py saves on improvement; the authors' own logs show such NaNs), so a diverged
   // run here is reported, and marked, rather than lost. Before any evaluation it fails.
-  Net last_evaluated;  // built at the first evaluation
+  StudentState last_evaluated;
   int64_t diverged_epoch = -1, diverged_iter = -1;
   std::string diverged_why;
 
@@ -123,11 +144,10 @@ void run_trainer(RunContext& ctx, const Schedule& s, const TrainerParts& parts) 
     if (parts.epoch_end) parts.epoch_end(values);
     evals.push_back(evaluator.evaluate(*student, values));
     ctx.log->curve(epoch + 1, values);
-    if (!last_evaluated) last_evaluated = ctx.make_student();
-    copy_student(*student, *last_evaluated);
+    last_evaluated = save_student(*student);
   }
   if (diverged_epoch >= 0) {
-    copy_student(*last_evaluated, *student);
+    load_student(*student, last_evaluated);
     ctx.log->metric("diverged_at_epoch", static_cast<double>(diverged_epoch + 1));
     ctx.log->metric("diverged_at_iter", static_cast<double>(diverged_iter + 1));
     progress.finish(fmt::format("diverged ({}); kept the student of epoch {}: test top-1 {:.2f}%", diverged_why,
