@@ -1,5 +1,5 @@
 // A cell (method x model x dataset x bits x seed) and its configuration, resolved once:
-// method defaults < preset < suite `set` < `method_set` < `--set`, then the method's "auto"
+// method defaults < preset < suite `set` < `method_set` < variant < `--set`, then the method's "auto"
 // rules, then its checks. A sweep resolves each cell, writes it as JSON and its worker
 // runs exactly that (`dfq run --config FILE`); `dfq run --print-config` prints it.
 #pragma once
@@ -18,7 +18,7 @@ namespace dfq {
 struct CellRequest {
   RunKey key;
   std::string preset;                  // a named override set of the method, applied first
-  std::vector<std::string> overrides;  // "key=value", in order (suite set, method_set, --set)
+  std::vector<std::string> overrides;  // "key=value", in order (suite set, method_set, variant, --set)
   std::string data_root;
   std::string zoo;                     // empty: the default zoo
   std::string cache_dir;               // synthesised-image cache; empty: none

@@ -13,8 +13,27 @@
 #include "methods/registry.h"
 #include "reports/claims.h"
 #include "reports/report.h"
+#include "reports/study.h"
 
 namespace dfq {
+namespace {
+
+// The variants (and their settings) of suite file configs/NAME.yaml, in the file's order;
+// none when no such file exists (a suite recorded under another name, e.g. NAME-smoke).
+std::vector<StudyVariant> suite_file_variants(const std::string& name) {
+  if (!is_safe_component(name)) return {};
+  const auto path = std::filesystem::path(default_configs_dir()) / (name + ".yaml");
+  if (!std::filesystem::exists(path)) return {};
+  std::vector<StudyVariant> out;
+  for (const auto& [variant, settings] : load_suite(path.string(), default_configs_dir()).variants) {
+    std::string text;
+    for (const auto& [k, v] : settings) text += (text.empty() ? "" : ", ") + k + "=" + v;
+    out.push_back({variant, text});
+  }
+  return out;
+}
+
+}  // namespace
 
 int render_report(const GlobalOptions& g, const ReportCommand& rc) {
   if (!std::filesystem::exists(g.store))
@@ -30,18 +49,34 @@ int render_report(const GlobalOptions& g, const ReportCommand& rc) {
   for (const auto& m : method_registry()) o.method_order.push_back(m.name);
   auto published = load_published(rc.published.empty() ? default_published_path() : rc.published);
   auto report = build_report(store, o, published);
-  if (report.groups.empty())
-    throw InvalidInputError(fmt::format("no finished runs of suite '{}' in {} match; run `dfq sweep --suite {}`",
-                                        rc.suite, g.store, rc.suite));
   const auto dir = rc.out.empty()
                        ? (std::filesystem::path(g.store).parent_path() / "reports" / safe_component(rc.suite)).string()
                        : rc.out;
-  std::filesystem::create_directories(dir);
   auto write = [&](const std::string& name, const std::string& text) {
     const auto path = (std::filesystem::path(dir) / name).string();
     write_text_atomically(path, text);
     return path;
   };
+  if (report.groups.empty()) {
+    // A suite with variants records its runs as NAME@VARIANT: its report is the study.
+    const auto variants = study_variants(store, rc.suite, suite_file_variants(rc.suite));
+    if (variants.empty())
+      throw InvalidInputError(fmt::format("no finished runs of suite '{}' in {} match; run `dfq sweep --suite {}`",
+                                          rc.suite, g.store, rc.suite));
+    const auto study = build_study(store, rc.suite, variants, o.metric, o.method_order);
+    if (study.groups.empty())
+      throw InvalidInputError(fmt::format("no finished runs with metric '{}' of suite '{}' (variants {}) in {}",
+                                          o.metric, rc.suite, variants.size(), g.store));
+    std::filesystem::create_directories(dir);
+    const auto md = render_study_markdown(study);
+    write("study.md", md);
+    write("study.csv", render_study_csv(study));
+    if (rc.print) fmt::print("{}\n", md);
+    fmt::print(stderr, "study of {} runs in {} variants written to {}/ (study.md, study.csv)\n", study.runs,
+               variants.size(), dir);
+    return 0;
+  }
+  std::filesystem::create_directories(dir);
   // The papers' claims on these tables (none unless both methods of a claim have rows).
   std::vector<ClaimResult> claims;
   if (rc.claims != "none")

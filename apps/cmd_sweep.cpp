@@ -23,6 +23,7 @@ void add_sweep_options(CLI::App* cmd, SweepCommand& c) {
   cmd->add_option("--methods", o.methods, "only these methods (comma-separated)")->delimiter(',');
   cmd->add_option("--bits", c.bits, "only these bit-widths: 4 (W4A4) or 4/8 (W4A8), comma-separated")->delimiter(',');
   cmd->add_option("--seeds", o.seeds, "only these seeds (comma-separated)")->delimiter(',');
+  cmd->add_option("--variants", o.variants, "only these of the suite's variants (comma-separated)")->delimiter(',');
   cmd->add_option("--rates", o.rates,
                   "with --dry-run: YAML method -> measured ms per iteration (e.g. results/bench/h100-iteration-ms.yaml) "
                   "for time estimates");

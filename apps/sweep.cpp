@@ -20,6 +20,7 @@
 #include "core/store/run_store.h"
 #include "core/util/error.h"
 #include "core/util/interrupt.h"
+#include "core/util/paths.h"
 #include "core/util/progress.h"
 #include "core/util/rng.h"
 #include "methods/registry.h"
@@ -30,7 +31,10 @@ namespace dfq {
 namespace fs = std::filesystem;
 
 std::string cell_name(const RunKey& k) {
-  return fmt::format("{}-{}-{}-W{}A{}-seed{}", k.method, k.dataset, k.model, k.w_bits, k.a_bits, k.seed);
+  auto name = fmt::format("{}-{}-{}-W{}A{}-seed{}", k.method, k.dataset, k.model, k.w_bits, k.a_bits, k.seed);
+  const auto at = k.suite.find('@');
+  if (at != std::string::npos) name += "@" + safe_component(k.suite.substr(at + 1));
+  return name;
 }
 
 std::vector<CellRequest> expand_suite(const Suite& s, const SweepOptions& o) {
@@ -44,11 +48,26 @@ std::vector<CellRequest> expand_suite(const Suite& s, const SweepOptions& o) {
       throw InvalidInputError(fmt::format("{}: method_set names '{}', which is not in methods", s.path, m));
   // A `set` key must belong to at least one method of the suite (a typo would otherwise
   // silently change nothing).
-  for (const auto& [k, v] : s.set) {
-    bool used = false;
-    for (const auto& m : s.methods) used |= find_method(m).has_setting(k);
-    if (!used) throw InvalidInputError(fmt::format("{}: set key '{}' belongs to none of the suite's methods", s.path, k));
-  }
+  auto check_keys = [&](const std::vector<std::pair<std::string, std::string>>& settings, const std::string& what) {
+    for (const auto& [k, v] : settings) {
+      bool used = false;
+      for (const auto& m : s.methods) used |= find_method(m).has_setting(k);
+      if (!used)
+        throw InvalidInputError(fmt::format("{}: {} key '{}' belongs to none of the suite's methods", s.path, what, k));
+    }
+  };
+  check_keys(s.set, "set");
+  // Without variants the suite is one grid with no extra settings.
+  std::vector<std::pair<std::string, std::vector<std::pair<std::string, std::string>>>> variants = s.variants;
+  for (const auto& [name, settings] : variants) check_keys(settings, "variants." + name);
+  for (const auto& v : o.variants)
+    if (std::none_of(variants.begin(), variants.end(), [&](const auto& x) { return x.first == v; })) {
+      std::vector<std::string> names;
+      for (const auto& x : variants) names.push_back(x.first);
+      throw InvalidInputError(fmt::format("variant '{}' is not in suite '{}' ({})", v, s.name,
+                                          names.empty() ? "it has none" : fmt::format("{}", fmt::join(names, ", "))));
+    }
+  if (variants.empty()) variants.emplace_back("", std::vector<std::pair<std::string, std::string>>{});
   std::vector<CellRequest> cells;
   for (const auto& m : s.methods) {
     if (!o.methods.empty() && std::find(o.methods.begin(), o.methods.end(), m) == o.methods.end()) continue;
@@ -57,33 +76,38 @@ std::vector<CellRequest> expand_suite(const Suite& s, const SweepOptions& o) {
     if (s.extra_bits.count(m))
       for (const auto& b : s.extra_bits.at(m))
         if (std::find(bits.begin(), bits.end(), b) == bits.end()) bits.push_back(b);
-    for (const auto& b : bits) {
-      if (!o.bits.empty() && std::find(o.bits.begin(), o.bits.end(), b) == o.bits.end()) continue;
-      for (auto seed : s.seeds) {
-        if (!o.seeds.empty() && std::find(o.seeds.begin(), o.seeds.end(), seed) == o.seeds.end()) continue;
-        CellRequest r;
-        r.key.suite = s.name;
-        r.key.method = m;
-        r.key.model = s.model;
-        r.key.dataset = s.dataset;
-        r.key.w_bits = b.w;
-        r.key.a_bits = b.a;
-        r.key.seed = seed;
-        r.preset = s.preset;
-        r.data_root = s.data_root;
-        r.zoo = s.zoo;
-        r.cache_dir = o.cache;
-        r.device = !o.device.empty() ? o.device : s.device;
-        for (const auto& [k, v] : s.set)
-          if (method.has_setting(k)) r.overrides.push_back(k + "=" + v);
-        if (s.method_set.count(m))
-          for (const auto& [k, v] : s.method_set.at(m)) r.overrides.push_back(k + "=" + v);
-        if (o.smoke) {
-          if (!method.presets.count("tiny"))
-            throw InvalidInputError(fmt::format("--smoke: method '{}' has no tiny preset", m));
-          for (const auto& a : method.presets.at("tiny")) r.overrides.push_back(a);
+    for (const auto& [variant, variant_set] : variants) {
+      if (!o.variants.empty() && std::find(o.variants.begin(), o.variants.end(), variant) == o.variants.end()) continue;
+      for (const auto& b : bits) {
+        if (!o.bits.empty() && std::find(o.bits.begin(), o.bits.end(), b) == o.bits.end()) continue;
+        for (auto seed : s.seeds) {
+          if (!o.seeds.empty() && std::find(o.seeds.begin(), o.seeds.end(), seed) == o.seeds.end()) continue;
+          CellRequest r;
+          r.key.suite = variant_suite_name(s.name, variant);
+          r.key.method = m;
+          r.key.model = s.model;
+          r.key.dataset = s.dataset;
+          r.key.w_bits = b.w;
+          r.key.a_bits = b.a;
+          r.key.seed = seed;
+          r.preset = s.preset;
+          r.data_root = s.data_root;
+          r.zoo = s.zoo;
+          r.cache_dir = o.cache;
+          r.device = !o.device.empty() ? o.device : s.device;
+          for (const auto& [k, v] : s.set)
+            if (method.has_setting(k)) r.overrides.push_back(k + "=" + v);
+          if (s.method_set.count(m))
+            for (const auto& [k, v] : s.method_set.at(m)) r.overrides.push_back(k + "=" + v);
+          for (const auto& [k, v] : variant_set)
+            if (method.has_setting(k)) r.overrides.push_back(k + "=" + v);
+          if (o.smoke) {
+            if (!method.presets.count("tiny"))
+              throw InvalidInputError(fmt::format("--smoke: method '{}' has no tiny preset", m));
+            for (const auto& a : method.presets.at("tiny")) r.overrides.push_back(a);
+          }
+          cells.push_back(r);
         }
-        cells.push_back(r);
       }
     }
   }

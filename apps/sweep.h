@@ -18,6 +18,7 @@ struct SweepOptions {
   std::vector<std::string> methods;  // filters; empty: the suite's
   std::vector<BitWidth> bits;
   std::vector<int64_t> seeds;
+  std::vector<std::string> variants;  // only these of the suite's variants; empty: all
   int jobs = 1;                      // worker processes
   int threads_per_job = 0;           // 0: cores / jobs
   std::string store, cache;
@@ -46,6 +47,7 @@ struct SweepSummary {
 // Runs what is missing; returns the summary (also printed).
 SweepSummary run_sweep(const SweepOptions& options);
 
+// method-dataset-model-WxAy-seedN, plus "@variant" for a run of a suite variant.
 std::string cell_name(const RunKey& key);
 
 }  // namespace dfq

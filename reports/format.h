@@ -31,6 +31,15 @@ inline const std::vector<std::string> kDeploymentKeys = {
 
 inline std::string fmt_value(double v) { return std::isfinite(v) ? fmt::format("{:.2f}", v) : "-"; }
 
+// A CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break, with
+// quotes doubled.
+inline std::string csv_field(const std::string& text) {
+  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
+  std::string out = "\"";
+  for (char c : text) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
 inline std::string p_text(const WelchResult& w) {
   if (!w.valid) return "";
   return w.p < 0.001 ? "p<0.001" : fmt::format("p={:.3f}", w.p);

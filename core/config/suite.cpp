@@ -37,6 +37,8 @@ std::vector<std::pair<std::string, std::string>> assignments(const YAML::Node& n
   if (!n.IsMap()) throw InvalidInputError(fmt::format("{}: expected a map of key: value", where));
   for (const auto& kv : n) {
     const auto key = kv.first.as<std::string>();
+    for (const auto& [k, v] : out)
+      if (k == key) throw InvalidInputError(fmt::format("{}: key '{}' appears twice", where, key));
     out.emplace_back(key, scalar_text(kv.second, where + "." + key));
   }
   return out;
@@ -99,6 +101,27 @@ const std::vector<SuiteKey>& suite_keys() {
          for (const auto& kv : n)
            s.method_set[kv.first.as<std::string>()] = assignments(kv.second, where + "." + kv.first.as<std::string>());
        }},
+      {"variants", false,
+       "named copies of the grid, each with its own settings (applied after method_set), recorded as suite "
+       "NAME@VARIANT; for studies such as the schedule study",
+       [](Suite& s, const YAML::Node& n, const std::string& where) {
+         if (!n.IsMap() || n.size() == 0)
+           throw InvalidInputError(fmt::format("{}: expected a map of variant name: {{key: value, ...}}", where));
+         std::set<std::string> seen;
+         for (const auto& kv : n) {
+           const auto name = kv.first.as<std::string>();
+           if (!is_safe_component(name))
+             throw InvalidInputError(fmt::format("{}: variant name '{}' is not valid: use letters, digits, '.', '_' "
+                                                 "and '-'",
+                                                 where, name));
+           if (!seen.insert(name).second)
+             throw InvalidInputError(fmt::format("{}: variant '{}' appears twice", where, name));
+           if (!kv.second.IsMap() || kv.second.size() == 0)
+             throw InvalidInputError(fmt::format("{}.{}: expected a map of key: value (at least one setting)", where,
+                                                 name));
+           s.variants.emplace_back(name, assignments(kv.second, where + "." + name));
+         }
+       }},
   };
   return keys;
 }
@@ -107,6 +130,10 @@ std::string suite_keys_help() {
   std::string out = "Suite file keys (configs/NAME.yaml):\n";
   for (const auto& k : suite_keys()) out += fmt::format("  {:<12} {}{}\n", k.key, k.required ? "(required) " : "", k.doc);
   return out;
+}
+
+std::string variant_suite_name(const std::string& suite, const std::string& variant) {
+  return variant.empty() ? suite : suite + "@" + variant;
 }
 
 std::string default_configs_dir() { return (fs::path(source_dir()) / "configs").string(); }

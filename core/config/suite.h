@@ -33,7 +33,14 @@ struct Suite {
   // key -> value for every method that has the key (values as `--set` would take them).
   std::vector<std::pair<std::string, std::string>> set;
   std::map<std::string, std::vector<std::pair<std::string, std::string>>> method_set;
+  // Named settings that each make a copy of the whole grid (a study: one schedule per
+  // variant), applied after `method_set`; runs are recorded as suite "<name>@<variant>".
+  // Empty: the suite is its one grid, recorded as "<name>".
+  std::vector<std::pair<std::string, std::vector<std::pair<std::string, std::string>>>> variants;
 };
+
+// "<suite>@<variant>", or the suite's name when `variant` is empty.
+std::string variant_suite_name(const std::string& suite, const std::string& variant);
 
 // Every key a suite file may have, declared once: name, whether required, meaning, and
 // how it is read (validation, `dfq sweep --help`).

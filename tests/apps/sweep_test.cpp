@@ -4,6 +4,7 @@
 
 #include <fstream>
 
+#include "apps/cell.h"
 #include "apps/sweep.h"
 #include "core/store/run_store.h"
 #include "core/util/error.h"
@@ -60,6 +61,56 @@ TEST(Suite, ParsesAndExpands) {
   EXPECT_THROW(parse_bit_width("four"), InvalidInputError);
 }
 
+// A study suite: each variant is a copy of the grid with its own settings, applied after
+// method_set, recorded as suite "<name>@<variant>"; --variants filters them.
+TEST(Suite, VariantsCopyTheGridWithTheirSettings) {
+  testing::TempDir dir;
+  write(dir.file("study.yaml"), R"(
+dataset: fashion-mnist
+model: lenet5
+methods: [noise, gdfq]
+bits: [3, 4]
+seeds: [0]
+set: {iters_per_epoch: 5, range_tracker: ema}
+method_set:
+  gdfq: {epochs: 3}
+variants:
+  short: {epochs: 2, calib_epochs: 0.5}
+  long: {epochs: 6}
+)");
+  auto s = load_suite("study", dir.path());
+  ASSERT_EQ(s.variants.size(), 2u);
+  EXPECT_EQ(s.variants[0].first, "short");  // the file's order
+  EXPECT_EQ(s.variants[1].second.at(0), (std::pair<std::string, std::string>{"epochs", "6"}));
+  auto cells = expand_suite(s, SweepOptions{});
+  // 2 methods x 2 variants x 2 bit-widths; per method: variants, then bits, then seeds.
+  ASSERT_EQ(cells.size(), 8u);
+  EXPECT_EQ(cells[0].key.suite, "study@short");
+  EXPECT_EQ(cells[2].key.suite, "study@long");
+  EXPECT_EQ(cells[4].key.method, "gdfq");
+  EXPECT_EQ(cells[4].key.suite, "study@short");
+  EXPECT_EQ(cell_name(cells[4].key), "gdfq-fashion-mnist-lenet5-W3A3-seed0@short");
+  // The variant's value comes after method_set's, so it wins; noise lacks the schedule keys.
+  EXPECT_EQ(cells[4].overrides,
+            (std::vector<std::string>{"iters_per_epoch=5", "range_tracker=ema", "epochs=3", "epochs=2", "calib_epochs=0.5"}));
+  EXPECT_EQ(cells[0].overrides, (std::vector<std::string>{"range_tracker=ema"}));
+  const auto resolved = resolve_cell(cells[6]);  // gdfq, long
+  EXPECT_EQ(resolved.config.value("epochs").get<int64_t>(), 6);
+  SweepOptions only_long;
+  only_long.variants = {"long"};
+  only_long.methods = {"gdfq"};
+  auto filtered = expand_suite(s, only_long);
+  ASSERT_EQ(filtered.size(), 2u);
+  EXPECT_EQ(filtered[0].key.suite, "study@long");
+  only_long.variants = {"medium"};
+  EXPECT_THROW(expand_suite(s, only_long), InvalidInputError);
+  // Without variants the runs keep the suite's own name.
+  write(dir.file("plain.yaml"), kTinySuite);
+  EXPECT_EQ(expand_suite(load_suite("plain", dir.path()), SweepOptions{})[0].key.suite, "tiny");
+  EXPECT_EQ(cell_name(expand_suite(load_suite("plain", dir.path()), SweepOptions{})[0].key),
+            "noise-fashion-mnist-lenet5-W4A4-seed0");
+}
+
 TEST(Suite, BadFilesSayWhatToFix) {
   testing::TempDir dir;
   auto expect_error = [&](const std::string& text, const std::string& needle) {
@@ -87,6 +138,14 @@ TEST(Suite, BadFilesSayWhatToFix) {
                "bits lists W4A4 twice");
   expect_error("dataset: fashion-mnist\nmodel: lenet5\nmodel: resnet20\nmethods: [noise]\nbits: [4]\nseeds: [0]\n",
                "key 'model' appears twice");
+  // Variants: a map of safe names to non-empty settings, each key known to some method.
+  const std::string base = "dataset: fashion-mnist\nmodel: lenet5\nmethods: [gdfq]\nbits: [4]\nseeds: [0]\n";
+  expect_error(base + "variants: [a, b]\n", "expected a map of variant name");
+  expect_error(base + "variants: {a: {}}\n", "at least one setting");
+  expect_error(base + "variants: {\"a/b\": {epochs: 2}}\n", "variant name 'a/b' is not valid");
+  expect_error(base + "variants: {a: {epochs: 2}, a: {epochs: 3}}\n", "variant 'a' appears twice");
+  expect_error(base + "variants: {a: {epohcs: 2}}\n", "variants.a key 'epohcs' belongs to none");
+  expect_error(base + "set: {epochs: 2, epochs: 3}\n", "key 'epochs' appears twice");
   EXPECT_THROW(load_suite("nope", dir.path()), MissingFileError);
 }
 
