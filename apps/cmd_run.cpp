@@ -17,6 +17,7 @@ namespace {
 struct RunCommand {
   CellRequest request;
   std::string config_file;
+  int64_t claimed_run = 0;
   bool print_config = false;
 };
 
@@ -54,7 +55,7 @@ int run_command(const GlobalOptions& g, const RunCommand& c) {
   ensure_parent_dir(g.store);
   RunStore store(g.store);
   install_stop_handlers();
-  print_result(cell.key, run_cell(store, cell, g.cache));
+  print_result(cell.key, run_cell(store, cell, g.cache, c.claimed_run));
   for (const auto& n : cell.notes) fmt::print("  differs from the official code: {}\n", n);
   return 0;
 }
@@ -86,6 +87,10 @@ void add_run_command(CLI::App& app, Cli& cli) {
   for (const char* other : {"--method", "--model", "--dataset", "--wbits", "--abits", "--seed", "--suite", "--preset",
                             "--set", "--data-root", "--zoo"})
     config->excludes(cmd->get_option(other));
+  cmd->add_option("--claimed-run", c->claimed_run,
+                  "with --config: take over this run, which a sweep claimed for the cell, instead of recording a new "
+                  "one (what sweep workers do)")
+      ->needs(config);
   cmd->add_flag("--print-config", c->print_config, "print the resolved cell as JSON and exit without running");
   cmd->callback([&cli, c] { cli.run([&] { return run_command(cli.global, *c); }); });
 }

@@ -47,7 +47,7 @@ Net load_cell_teacher(const ResolvedCell& cell, TeacherManifest& manifest) {
 
 CellResult run_cell(RunStore& store, const CellRequest& req) { return run_cell(store, resolve_cell(req), req.cache_dir); }
 
-CellResult run_cell(RunStore& store, const ResolvedCell& cell, const std::string& cache_dir) {
+CellResult run_cell(RunStore& store, const ResolvedCell& cell, const std::string& cache_dir, int64_t claimed_run) {
   const auto& method = *cell.method;
   const auto& key = cell.key;
   const torch::Device device = parse_device(cell.device);  // fails here, in one line, before any work
@@ -60,8 +60,11 @@ CellResult run_cell(RunStore& store, const ResolvedCell& cell, const std::string
   // Recorded as the run's device; a GPU run also records metric cuda_deterministic = 1 (see
   // configure_determinism). Int8 export and its latency stay on the CPU (deployment.cpp).
   const bool deterministic = !configure_determinism(device).empty();
-  const int64_t run_id =
-      store.begin_run(key, cell.config.dump(), cell.config.hash(), env, method.paper, method.year, cell.notes);
+  int64_t run_id = claimed_run;
+  if (claimed_run > 0)
+    store.adopt_run(claimed_run, key, cell.config.hash(), env);
+  else
+    run_id = store.begin_run(key, cell.config.dump(), cell.config.hash(), env, method.paper, method.year, cell.notes);
   StoreLogger logger(store, run_id);
   RunContext ctx;
   ctx.teacher = teacher;

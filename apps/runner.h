@@ -19,7 +19,9 @@ struct CellResult {
 
 // Checks data and teacher before the run is recorded, then runs it. Throws with a message
 // that says what to fix; a run that started is left failed or interrupted in the store.
-CellResult run_cell(RunStore& store, const ResolvedCell& cell, const std::string& cache_dir);
+// `claimed_run` > 0: the run a sweep claimed for this cell (RunStore::claim_run) is taken
+// over instead of recording a new one.
+CellResult run_cell(RunStore& store, const ResolvedCell& cell, const std::string& cache_dir, int64_t claimed_run = 0);
 // resolve_cell, then the above.
 CellResult run_cell(RunStore& store, const CellRequest& request);
 

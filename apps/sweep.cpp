@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>  // fmt::join (in format.h before fmt 11)
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
@@ -18,6 +19,7 @@
 
 #include "core/data/dataset.h"
 #include "core/store/run_store.h"
+#include "core/util/env.h"
 #include "core/util/error.h"
 #include "core/util/interrupt.h"
 #include "core/util/paths.h"
@@ -146,10 +148,15 @@ std::vector<std::string> worker_argv(const std::string& cell_file, const SweepOp
           "run",        "--config",  cell_file};
 }
 
+// The worker dies with the sweep (SIGTERM: it records its run `interrupted`), also when the
+// sweep is killed with SIGKILL; a worker whose parent is already gone exits at once.
 pid_t spawn(const std::vector<std::string>& argv, const std::string& log_path) {
+  const pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0) throw Error("fork failed: cannot start a sweep worker");
   if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != parent) _exit(130);
     int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd >= 0) {
       dup2(fd, 1);
@@ -200,20 +207,64 @@ std::vector<ResolvedCell> cells_to_run(const std::vector<CellRequest>& cells, co
   return todo;
 }
 
-// Worker processes, one per running cell: each gets the resolved cell as a file and its
-// own log; their exit codes are counted into the summary.
+// Thread counts change the numbers by rounding (sums in another order), and they are not
+// part of a cell's identity: say so when this sweep would add runs at another count than
+// the suite's finished ones (reports list such a mix per row).
+void warn_thread_mix(const std::vector<CellRequest>& cells, const std::string& store_path, int threads) {
+  std::set<std::string> suites;
+  for (const auto& c : cells) suites.insert(c.key.suite);
+  std::set<int> seen;
+  RunStore store(store_path);
+  for (const auto& suite : suites) {
+    RunFilter f;
+    f.suite = suite;
+    f.status = "done";
+    for (const auto& r : store.list_runs(f))
+      if (r.device.empty() || r.device == "cpu") seen.insert(r.threads);
+  }
+  seen.erase(threads);
+  if (seen.empty()) return;
+  fmt::print(stderr,
+             "note: this suite has finished runs at {} thread(s) per run; this sweep runs {} per worker, which gives "
+             "slightly different numbers; the report will list the mix (pass --threads-per-job {} to match)\n",
+             fmt::join(seen, "/"), threads, *seen.begin());
+}
+
+// Worker processes, one per running cell. Each cell is first claimed in the store (so a
+// second sweep on the same store skips it), then its worker gets the resolved cell as a
+// file, the claimed run's id and a log named after that run; exit codes are counted into
+// the summary, and a run its worker left `running` (it died, or failed before taking the
+// claim over) is ended with the cause.
 class WorkerPool {
  public:
-  WorkerPool(const SweepOptions& o, fs::path log_dir, int threads, SweepSummary& sum)
-      : o_(o), log_dir_(std::move(log_dir)), threads_(threads), sum_(sum) {}
+  WorkerPool(const SweepOptions& o, RunStore& store, fs::path log_dir, int threads, SweepSummary& sum)
+      : o_(o), store_(store), log_dir_(std::move(log_dir)), threads_(threads), sum_(sum),
+        env_(capture_environment("cpu")) {}
 
   size_t size() const { return running_.size(); }
 
-  void start(const ResolvedCell& c) {
-    const auto log = (log_dir_ / (cell_name(c.key) + ".log")).string();
-    const auto cell_file = (log_dir_ / (cell_name(c.key) + ".cell.json")).string();
+  // Starts the cell's worker; false when the cell was done or running elsewhere meanwhile.
+  bool start(const ResolvedCell& c) {
+    const auto claim = store_.claim_run(c.key, c.config.dump(), c.config.hash(), env_, c.method->paper,
+                                        c.method->year, c.notes);
+    if (claim.outcome == RunStore::Claim::Done) {
+      ++sum_.skipped;
+      return false;
+    }
+    if (claim.outcome == RunStore::Claim::Running) {
+      ++sum_.elsewhere;
+      fmt::print(stderr, "sweep: {} is running in another process (pid {}); skipped\n", cell_name(c.key), claim.pid);
+      return false;
+    }
+    const auto stem = fmt::format("{}.run{}", cell_name(c.key), claim.run_id);
+    const auto log = (log_dir_ / (stem + ".log")).string();
+    const auto cell_file = (log_dir_ / (stem + ".cell.json")).string();
     write_resolved_cell(cell_file, c);
-    running_[spawn(worker_argv(cell_file, o_, threads_), log)] = {c.key, log};
+    auto argv = worker_argv(cell_file, o_, threads_);
+    argv.push_back("--claimed-run");
+    argv.push_back(std::to_string(claim.run_id));
+    running_[spawn(argv, log)] = {c.key, log, claim.run_id};
+    return true;
   }
 
   void stop_all() {
@@ -230,34 +281,46 @@ class WorkerPool {
     }
     auto it = running_.find(pid);
     if (it == running_.end()) return;
-    const auto [key, log] = it->second;
+    const Worker w = it->second;
     running_.erase(it);
     const int code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
+    const bool interrupted = code != 0 && (stopping || code == 130);
     if (code == 0) {
       ++sum_.done;
-    } else if (stopping || code == 130) {
+    } else if (interrupted) {
       ++sum_.interrupted;
     } else {
       ++sum_.failed;
-      sum_.failures.push_back(fmt::format("{} (exit {}; log {})", cell_name(key), code, log));
+      sum_.failures.push_back(fmt::format("{} (exit {}; log {})", cell_name(w.key), code, w.log));
     }
+    const auto last = last_log_line(w.log);
+    store_.end_if_running(w.run_id, interrupted ? "interrupted" : "failed",
+                          fmt::format("the worker exited with code {} without ending the run{}; log {}", code,
+                                      last.empty() ? "" : ": " + last, w.log));
   }
 
   std::string status() const {
     std::string s = fmt::format("{} running, {} done, {} failed", running_.size(), sum_.done, sum_.failed);
-    for (const auto& [pid, cell] : running_) {
-      auto last = last_log_line(cell.second);
-      s += " | " + (last.empty() ? cell_name(cell.first) : last);
+    for (const auto& [pid, w] : running_) {
+      auto last = last_log_line(w.log);
+      s += " | " + (last.empty() ? cell_name(w.key) : last);
     }
     return s;
   }
 
  private:
+  struct Worker {
+    RunKey key;
+    std::string log;
+    int64_t run_id = 0;
+  };
   const SweepOptions& o_;
+  RunStore& store_;
   fs::path log_dir_;
   int threads_;
   SweepSummary& sum_;
-  std::map<pid_t, std::pair<RunKey, std::string>> running_;
+  Environment env_;
+  std::map<pid_t, Worker> running_;
 };
 
 }  // namespace
@@ -328,13 +391,16 @@ SweepSummary run_sweep(const SweepOptions& o) {
     print_dry_run(todo, o.rates);
     return sum;
   }
+  if (!todo.empty()) warn_thread_mix(cells, o.store, threads);
   const auto log_dir = fs::path(o.store).parent_path() / "logs" / suite.name;
   fs::create_directories(log_dir);
 
   install_stop_handlers();
   const auto t0 = std::chrono::steady_clock::now();
   ProgressReporter progress("sweep " + suite.name, static_cast<int64_t>(todo.size()), "cells");
-  WorkerPool pool(o, log_dir, threads, sum);
+  RunStore store(o.store);
+  WorkerPool pool(o, store, log_dir, threads, sum);
+  const int skipped_before = sum.skipped;
   size_t next = 0;
   bool stopping = false;
   while (next < todo.size() || pool.size() > 0) {
@@ -343,14 +409,18 @@ SweepSummary run_sweep(const SweepOptions& o) {
       pool.stop_all();
     }
     while (!stopping && next < todo.size() && static_cast<int>(pool.size()) < o.jobs) pool.start(todo[next++]);
-    pool.reap(stopping);
-    progress.update(sum.done + sum.failed + sum.interrupted, pool.status());
+    if (pool.size() > 0) pool.reap(stopping);
+    progress.update(sum.done + sum.failed + sum.interrupted + sum.elsewhere + (sum.skipped - skipped_before),
+                    pool.status());
     if (stopping && pool.size() == 0) break;
   }
   sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   progress.finish(pool.status());
-  fmt::print(stderr, "sweep {}: {} done, {} skipped (already done), {} failed, {} interrupted; wall time {}\n",
-             suite.name, sum.done, sum.skipped, sum.failed, sum.interrupted, format_duration(sum.seconds));
+  fmt::print(stderr,
+             "sweep {}: {} done, {} skipped (already done), {} running in another process, {} failed, {} "
+             "interrupted; wall time {}\n",
+             suite.name, sum.done, sum.skipped, sum.elsewhere, sum.failed, sum.interrupted,
+             format_duration(sum.seconds));
   for (const auto& f : sum.failures) fmt::print(stderr, "  failed: {}\n", f);
   if (stopping) throw InterruptedError("sweep stopped; rerun the same command to finish the remaining cells");
   return sum;

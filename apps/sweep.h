@@ -1,8 +1,10 @@
 // `dfq sweep`: expands a suite into cells, skips cells already done with the same config
 // hash, and runs the rest in worker processes (each `dfq run --config` on the resolved cell),
 // showing overall progress.
-// Killing the sweep loses at most the cells that were running: they are recorded as
-// interrupted (or found dead on the next open) and run again by the next sweep.
+// Each cell is claimed in the store before its worker starts, so two sweeps on one store
+// split the cells. Killing the sweep (even with SIGKILL: workers die with it) loses at most
+// the cells that were running: they are recorded as interrupted (or found dead on the next
+// open) and run again by the next sweep.
 #pragma once
 #include <string>
 #include <vector>
@@ -40,6 +42,7 @@ std::vector<CellRequest> expand_suite(const Suite& suite, const SweepOptions& op
 
 struct SweepSummary {
   int total = 0, skipped = 0, done = 0, failed = 0, interrupted = 0;
+  int elsewhere = 0;  // cells a live process (another sweep) was running: not started
   double seconds = 0;
   std::vector<std::string> failures;  // cell name and log file
 };

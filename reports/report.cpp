@@ -117,16 +117,24 @@ ReportRow make_row(const RunStore& store, ReportGroup& g, const std::string& lab
     row.cells.push_back(make_cell(g, row.method, col, it == by_bits.end() ? nullptr : &it->second, metric, published));
   }
   std::map<std::string, int> devices;  // where the runs trained (GPU runs differ from CPU ones by rounding)
+  std::map<int, int> threads;          // CPU threads per run: another count changes the rounding too
   for (const auto& [bits, seeds] : by_bits)
     for (const auto& [seed, seen] : seeds) {
       add_notes(seen, row.notes);
       ++devices[seen.run.device.empty() ? "cpu" : seen.run.device];
+      ++threads[seen.run.threads];
     }
   if (devices.size() > 1 || !devices.count("cpu")) {
     std::string note = "runs by device:";
     for (const auto& [d, n] : devices) note += fmt::format(" {} {},", d, n);
     note.back() = ';';
     row.notes.push_back(note + " deployment figures are CPU measurements for all");
+  }
+  if (threads.size() > 1) {
+    std::string note = "runs by CPU threads:";
+    for (const auto& [t, n] : threads) note += fmt::format(" {} thread{} {},", t, t == 1 ? "" : "s", n);
+    note.back() = ';';
+    row.notes.push_back(note + " thread counts change the numbers by rounding (sums in another order)");
   }
   // Curves of the lowest bit-width's lowest seed, for the plots.
   for (const auto& cell : row.cells)

@@ -211,6 +211,67 @@ int64_t RunStore::begin_run(const RunKey& k, const std::string& config_json, con
   return id;
 }
 
+RunStore::Claim RunStore::claim_run(const RunKey& k, const std::string& config_json, const std::string& config_hash,
+                                   const Environment& env, const std::string& paper, int year,
+                                   const std::vector<std::string>& notes) {
+  Transaction tx(*db_);  // BEGIN IMMEDIATE: a second claimant waits here, then sees this row
+  Statement q(*db_,
+              "SELECT status, COALESCE(pid,0), host FROM runs WHERE status IN ('done','running') AND suite=? AND "
+              "method=? AND model=? AND dataset=? AND w_bits=? AND a_bits=? AND seed=? AND config_hash=?");
+  q.bind(1, k.suite).bind(2, k.method).bind(3, k.model).bind(4, k.dataset);
+  q.bind(5, int64_t{k.w_bits}).bind(6, int64_t{k.a_bits}).bind(7, k.seed).bind(8, config_hash);
+  const std::string host = local_host();
+  while (q.step()) {
+    if (q.text(0) == "done") return {Claim::Done, 0, 0};
+    const auto pid = static_cast<pid_t>(q.int64(1));
+    if (q.text(2) == host && pid > 0 && (kill(pid, 0) == 0 || errno == EPERM)) return {Claim::Running, 0, pid};
+  }
+  Statement s(*db_,
+              "INSERT INTO runs (suite, method, model, dataset, w_bits, a_bits, seed, config_json, config_hash, "
+              "status, started_at, git_sha, git_dirty, host, torch_version, threads, device, pid, paper, year, notes) "
+              "VALUES (?,?,?,?,?,?,?,?,?,'running',?,?,?,?,?,?,?,?,?,?,?)");
+  s.bind(1, k.suite).bind(2, k.method).bind(3, k.model).bind(4, k.dataset);
+  s.bind(5, int64_t{k.w_bits}).bind(6, int64_t{k.a_bits}).bind(7, k.seed);
+  s.bind(8, config_json).bind(9, config_hash).bind(10, utc_now());
+  s.bind(11, env.git_sha).bind(12, int64_t{env.git_dirty}).bind(13, host).bind(14, env.torch_version);
+  s.bind(15, int64_t{env.threads}).bind(16, env.device).bind(17, int64_t{getpid()});
+  s.bind(18, paper).bind(19, int64_t{year}).bind(20, nlohmann::json(notes).dump());
+  s.run();
+  const int64_t id = db_->last_insert_id();
+  tx.commit();
+  return {Claim::Claimed, id, 0};
+}
+
+void RunStore::adopt_run(int64_t run, const RunKey& k, const std::string& config_hash, const Environment& env) {
+  Transaction tx(*db_);
+  Statement u(*db_,
+              "UPDATE runs SET pid=?, started_at=?, git_sha=?, git_dirty=?, host=?, torch_version=?, threads=?, "
+              "device=? WHERE id=? AND status='running' AND suite=? AND method=? AND model=? AND dataset=? AND "
+              "w_bits=? AND a_bits=? AND seed=? AND config_hash=?");
+  u.bind(1, int64_t{getpid()}).bind(2, utc_now()).bind(3, env.git_sha).bind(4, int64_t{env.git_dirty});
+  u.bind(5, env.host).bind(6, env.torch_version).bind(7, int64_t{env.threads}).bind(8, env.device).bind(9, run);
+  u.bind(10, k.suite).bind(11, k.method).bind(12, k.model).bind(13, k.dataset);
+  u.bind(14, int64_t{k.w_bits}).bind(15, int64_t{k.a_bits}).bind(16, k.seed).bind(17, config_hash);
+  u.run();
+  if (db_->changes() != 1)
+    throw InvalidInputError(fmt::format("run {} in {} is not a running claim of this cell and configuration; start "
+                                        "the cell with `dfq sweep` or without --claimed-run",
+                                        run, path_));
+  tx.commit();
+}
+
+bool RunStore::end_if_running(int64_t run, const std::string& status, const std::string& error) {
+  if (status != "failed" && status != "interrupted")
+    throw InvalidInputError(fmt::format("end_if_running: status must be failed or interrupted, got '{}'", status));
+  Transaction tx(*db_);
+  Statement u(*db_, "UPDATE runs SET status=?, ended_at=?, error=? WHERE id=? AND status='running'");
+  u.bind(1, status).bind(2, utc_now()).bind(3, error).bind(4, run);
+  u.run();
+  const bool ended = db_->changes() == 1;
+  tx.commit();
+  return ended;
+}
+
 void RunStore::log_curves(int64_t run, int64_t step, const std::vector<std::pair<std::string, double>>& values) {
   Transaction tx(*db_);
   Statement s(*db_, "INSERT OR REPLACE INTO curves (run_id, step, key, value) VALUES (?,?,?,?)");

@@ -61,6 +61,25 @@ class RunStore {
   int64_t begin_run(const RunKey& key, const std::string& config_json, const std::string& config_hash,
                     const Environment& env, const std::string& paper = "", int year = 0,
                     const std::vector<std::string>& notes = {});
+  // A sweep's claim on a cell, taken in one transaction before its worker starts, so that
+  // two sweeps on one store never run the same cell twice. Claimed: a new `running` run
+  // (pid: the caller's) that the worker takes over with adopt_run. Otherwise why not: Done
+  // (a finished run with this configuration exists) or Running (a live process on this
+  // host runs it; `pid`). Running rows of other hosts cannot be checked and do not block.
+  struct Claim {
+    enum Outcome { Claimed, Done, Running } outcome = Claimed;
+    int64_t run_id = 0;
+    int64_t pid = 0;
+  };
+  Claim claim_run(const RunKey& key, const std::string& config_json, const std::string& config_hash,
+                  const Environment& env, const std::string& paper = "", int year = 0,
+                  const std::vector<std::string>& notes = {});
+  // The worker takes over a claimed run: its pid, environment and start time. Throws
+  // InvalidInputError when `run` is not a running claim of this cell and configuration.
+  void adopt_run(int64_t run, const RunKey& key, const std::string& config_hash, const Environment& env);
+  // Ends a run only if it is still `running` (a worker that died before ending it, or a
+  // claim never adopted); returns whether it did.
+  bool end_if_running(int64_t run, const std::string& status, const std::string& error);
   // One transaction for all points of a step.
   void log_curves(int64_t run, int64_t step, const std::vector<std::pair<std::string, double>>& values);
   // Metrics and status `done` commit together, or not at all.

@@ -44,6 +44,8 @@ void SqliteDb::set_user_version(int v) { exec(fmt::format("PRAGMA user_version =
 
 int64_t SqliteDb::last_insert_id() const { return sqlite3_last_insert_rowid(db_); }
 
+int64_t SqliteDb::changes() const { return sqlite3_changes(db_); }
+
 Statement::Statement(SqliteDb& db, const std::string& sql) : db_(db) {
   if (sqlite3_prepare_v2(db.handle(), sql.c_str(), -1, &stmt_, nullptr) != SQLITE_OK)
     db.fail("cannot prepare '" + sql.substr(0, 60) + "'");

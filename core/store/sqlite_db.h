@@ -47,6 +47,8 @@ class SqliteDb {
   int user_version();
   void set_user_version(int v);
   int64_t last_insert_id() const;
+  // Rows changed by the last INSERT, UPDATE or DELETE.
+  int64_t changes() const;
   sqlite3* handle() { return db_; }
   const std::string& path() const { return path_; }
   [[noreturn]] void fail(const std::string& what) const;

@@ -181,9 +181,17 @@ TEST(Sweep, RunsWorkersSkipsDoneCellsAndRerunsChangedOnes) {
   EXPECT_EQ(second.done, 0);
   // Another value for a key changes the config hash: only that method's cells run again.
   write(dir.file("tiny.yaml"), std::string(kTinySuite) + "  gdfq: {lr_q: 0.0002}\n");
+  // At another thread count than the finished runs (#17 item 3) the sweep says so.
+  o.threads_per_job = 2;
+  o.jobs = 1;
+  ::testing::internal::CaptureStderr();
   auto third = run_sweep(o);
+  const auto said = ::testing::internal::GetCapturedStderr();
   EXPECT_EQ(third.skipped, 2);
   EXPECT_EQ(third.done, 1);
+  EXPECT_NE(said.find("note: this suite has finished runs at 1 thread(s) per run; this sweep runs 2 per worker"),
+            std::string::npos)
+      << said;
 }
 
 TEST(Sweep, MissingDataOrTeacherStopsBeforeAnythingRuns) {

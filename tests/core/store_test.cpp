@@ -195,6 +195,43 @@ TEST(RunStore, LiveRunIsNotMarkedInterrupted) {
   EXPECT_EQ(b.get_run(id)->status, "running");
 }
 
+// #17 item 2: a cell is claimed in one transaction; a claim by a live process, or a done
+// run of the configuration, makes the next claimant skip it; the worker adopts the claim.
+TEST(RunStore, ClaimsAreExclusiveAndAdoptedByTheWorker) {
+  testing::TempDir dir;
+  RunStore store(dir.file("runs.sqlite"));
+  const auto k = key("gdfq");
+  auto first = store.claim_run(k, "{}", "h1", env());
+  ASSERT_EQ(first.outcome, RunStore::Claim::Claimed);
+  EXPECT_EQ(store.get_run(first.run_id)->status, "running");
+  EXPECT_EQ(store.get_run(first.run_id)->pid, getpid());
+  auto second = store.claim_run(k, "{}", "h1", env());  // this process is alive: running
+  EXPECT_EQ(second.outcome, RunStore::Claim::Running);
+  EXPECT_EQ(second.pid, getpid());
+  // Another configuration of the cell is another cell.
+  EXPECT_EQ(store.claim_run(k, "{}", "h2", env()).outcome, RunStore::Claim::Claimed);
+  // Adoption checks the cell and the configuration.
+  Environment worker = env();
+  worker.threads = 3;
+  EXPECT_THROW(store.adopt_run(first.run_id, key("adasg"), "h1", worker), InvalidInputError);
+  EXPECT_THROW(store.adopt_run(first.run_id, k, "h2", worker), InvalidInputError);
+  store.adopt_run(first.run_id, k, "h1", worker);
+  EXPECT_EQ(store.get_run(first.run_id)->threads, 3);
+  store.finish_run(first.run_id, {{"top1", 50.0}});
+  EXPECT_EQ(store.claim_run(k, "{}", "h1", env()).outcome, RunStore::Claim::Done);
+  EXPECT_THROW(store.adopt_run(first.run_id, k, "h1", worker), InvalidInputError);  // no longer running
+  // end_if_running ends only a running run.
+  auto third = store.claim_run(key("gdfq", 1), "{}", "h1", env());
+  EXPECT_TRUE(store.end_if_running(third.run_id, "failed", "worker died"));
+  EXPECT_FALSE(store.end_if_running(third.run_id, "interrupted", "again"));
+  EXPECT_EQ(store.get_run(third.run_id)->status, "failed");
+  EXPECT_EQ(store.get_run(third.run_id)->error, "worker died");
+  EXPECT_FALSE(store.end_if_running(first.run_id, "failed", "done already"));
+  EXPECT_EQ(store.get_run(first.run_id)->status, "done");
+  // A failed or interrupted run does not block a new claim.
+  EXPECT_EQ(store.claim_run(key("gdfq", 1), "{}", "h1", env()).outcome, RunStore::Claim::Claimed);
+}
+
 TEST(RunStore, TwoProcessesWritingAtOnceBothSucceed) {
   testing::TempDir dir;
   const auto path = dir.file("runs.sqlite");

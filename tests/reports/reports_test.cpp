@@ -163,6 +163,31 @@ TEST(Report, NamesTheDevicesWhenRunsLeftTheCpu) {
             std::vector<std::string>{"runs by device: cpu 1, cuda:0 2; deployment figures are CPU measurements for all"});
 }
 
+// #17 item 3: thread counts change the numbers by rounding; a row that mixes them says so.
+TEST(Report, NamesTheThreadCountsWhenARowMixesThem) {
+  testing::TempDir dir;
+  RunStore store(dir.file("runs.sqlite"));
+  RunKey k;
+  k.suite = "s";
+  k.method = "gdfq";
+  k.model = "resnet20";
+  k.dataset = "cifar10";
+  k.w_bits = k.a_bits = 4;
+  for (const auto& [seed, threads] : {std::pair<int64_t, int>{0, 2}, {1, 1}, {2, 2}}) {
+    k.seed = seed;
+    auto e = env();
+    e.threads = threads;
+    store.finish_run(store.begin_run(k, "{}", "h", e, "GDFQ", 2020), {{"top1", 80.0}});
+  }
+  ReportOptions o;
+  o.suite = "s";
+  auto rep = build_report(store, o, {});
+  ASSERT_EQ(rep.groups.size(), 1u);
+  EXPECT_EQ(rep.groups[0].rows[0].notes,
+            std::vector<std::string>{"runs by CPU threads: 1 thread 1, 2 threads 2; thread counts change the numbers "
+                                     "by rounding (sums in another order)"});
+}
+
 TEST(Report, TableHasMeansPublishedNumbersAndTTests) {
   testing::TempDir dir;
   RunStore store(dir.file("runs.sqlite"));

@@ -1,0 +1,181 @@
+// Sweeps under process faults (#17 items 1-2): a sweep killed with SIGKILL takes its workers
+// with it, and two sweeps of one suite on one store run each cell once. Real `dfq sweep`
+// processes on LeNet-5 cells.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <thread>
+
+#include "core/store/run_store.h"
+#include "tests/test_util.h"
+
+namespace dfq {
+namespace {
+
+// Starts `dfq --store STORE sweep --suite SUITE --configs DIR <extra>` with its output in `log`.
+pid_t start_sweep(const testing::TempDir& dir, const std::string& suite, const std::vector<std::string>& extra,
+                  const std::string& log) {
+  std::vector<std::string> argv = {DFQ_CLI, "--quiet", "--store", dir.file("runs.sqlite"), "sweep", "--suite", suite,
+                                   "--configs", dir.path()};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  const pid_t pid = fork();
+  if (pid == 0) {
+    FILE* out = freopen(log.c_str(), "w", stdout);
+    dup2(fileno(out), 2);
+    std::vector<char*> args;
+    for (auto& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+int wait_exit(pid_t pid) {
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// Alive and not a zombie (an orphan's zombie waits for whoever adopted it).
+bool process_running(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return false;
+  const auto close = line.rfind(')');
+  return close != std::string::npos && close + 2 < line.size() && line[close + 2] != 'Z';
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// One gdfq cell long enough (thousands of LeNet iterations) to be killed mid-run.
+const char* kSlowSuite = R"(
+name: slow
+dataset: fashion-mnist
+model: lenet5
+methods: [gdfq]
+bits: [4]
+seeds: [0]
+preset: tiny
+set: {epochs: 1, iters_per_epoch: 100000, batch_size: 8}
+)";
+
+TEST(SweepFaults, KilledSweepTakesItsWorkersAlongAndAReRunDoesNotDuplicate) {
+  testing::TempDir dir;
+  std::ofstream(dir.file("slow.yaml")) << kSlowSuite;
+  const pid_t sweep = start_sweep(dir, "slow", {"-j", "1"}, dir.file("sweep1.log"));
+  // Wait until the worker has taken its claimed run over (the run's pid is the worker's).
+  int64_t worker = 0, run_id = 0;
+  for (int i = 0; i < 600 && worker == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (!std::filesystem::exists(dir.file("runs.sqlite"))) continue;
+    RunStore store(dir.file("runs.sqlite"));
+    for (const auto& r : store.list_runs())
+      if (r.status == "running" && r.pid != sweep && r.pid > 0) {
+        worker = r.pid;
+        run_id = r.id;
+      }
+  }
+  ASSERT_GT(worker, 0) << slurp(dir.file("sweep1.log"));
+  kill(sweep, SIGKILL);
+  EXPECT_EQ(wait_exit(sweep), 128 + SIGKILL);
+  // The worker gets SIGTERM from the kernel when its parent dies, records the run
+  // `interrupted` and exits (before the fix it trained on as an orphan).
+  bool gone = false;
+  for (int i = 0; i < 300 && !gone; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    gone = !process_running(static_cast<pid_t>(worker));
+  }
+  ASSERT_TRUE(gone) << "worker " << worker << " still runs after its sweep was killed";
+  {
+    RunStore store(dir.file("runs.sqlite"));
+    const auto run = store.get_run(run_id);
+    ASSERT_TRUE(run);
+    EXPECT_EQ(run->status, "interrupted") << run->error;
+  }
+  // A re-run claims the cell again: one new run, nothing left running twice. It is
+  // stopped the same way (SIGTERM to the sweep: its worker records `interrupted`).
+  const pid_t again = start_sweep(dir, "slow", {"-j", "1"}, dir.file("sweep2.log"));
+  int64_t second = 0;
+  for (int i = 0; i < 600 && second == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    RunStore store(dir.file("runs.sqlite"));
+    for (const auto& r : store.list_runs())
+      if (r.status == "running" && r.id != run_id && r.pid != again && r.pid > 0) second = r.id;
+  }
+  ASSERT_GT(second, 0) << slurp(dir.file("sweep2.log"));
+  kill(again, SIGTERM);
+  EXPECT_EQ(wait_exit(again), 130) << slurp(dir.file("sweep2.log"));
+  RunStore store(dir.file("runs.sqlite"));
+  const auto runs = store.list_runs();
+  ASSERT_EQ(runs.size(), 2u);
+  for (const auto& r : runs) EXPECT_EQ(r.status, "interrupted") << r.id << " " << r.error;
+}
+
+const char* kThreeCells = R"(
+name: three
+dataset: fashion-mnist
+model: lenet5
+methods: [gdfq]
+bits: [4]
+seeds: [0, 1, 2]
+preset: tiny
+set: {epochs: 1, iters_per_epoch: 20, batch_size: 8}
+)";
+
+TEST(SweepFaults, TwoSweepsOfOneSuiteOnOneStoreRunEachCellOnce) {
+  testing::TempDir dir;
+  std::ofstream(dir.file("three.yaml")) << kThreeCells;
+  // Create the store first, so that both sweeps open an existing one.
+  { RunStore store(dir.file("runs.sqlite")); }
+  const pid_t a = start_sweep(dir, "three", {"-j", "1"}, dir.file("a.log"));
+  const pid_t b = start_sweep(dir, "three", {"-j", "1"}, dir.file("b.log"));
+  EXPECT_EQ(wait_exit(a), 0) << slurp(dir.file("a.log"));
+  EXPECT_EQ(wait_exit(b), 0) << slurp(dir.file("b.log"));
+  RunStore store(dir.file("runs.sqlite"));
+  std::map<int64_t, int> done_per_seed;
+  for (const auto& r : store.list_runs()) {
+    EXPECT_EQ(r.status, "done") << r.id << " " << r.error;
+    ++done_per_seed[r.key.seed];
+  }
+  EXPECT_EQ(done_per_seed, (std::map<int64_t, int>{{0, 1}, {1, 1}, {2, 1}}))
+      << slurp(dir.file("a.log")) << slurp(dir.file("b.log"));
+  // Each run has its own log, named after the run.
+  for (const auto& r : store.list_runs())
+    EXPECT_TRUE(std::filesystem::exists(
+        dir.file("logs/three/gdfq-fashion-mnist-lenet5-W4A4-seed" + std::to_string(r.key.seed) + ".run" +
+                 std::to_string(r.id) + ".log")))
+        << r.id;
+}
+
+// A worker that fails before it takes its claimed run over (here: the teacher is missing
+// when the worker starts) leaves no `running` row: the sweep ends the claim `failed` with
+// the worker's own error line.
+TEST(SweepFaults, ClaimOfAWorkerThatFailedEarlyIsEndedWithItsCause) {
+  testing::TempDir dir;
+  std::ofstream(dir.file("three.yaml")) << std::string(kThreeCells) + "zoo: " + dir.file("zoo") + "\n";
+  std::filesystem::create_directories(dir.file("zoo/fashion-mnist"));
+  // The sweep checks that the manifest exists; the worker then fails to load the weights.
+  std::filesystem::copy_file(std::string(DFQ_SOURCE_DIR) + "/models/zoo/fashion-mnist/lenet5.json",
+                             dir.file("zoo/fashion-mnist/lenet5.json"));
+  const pid_t s = start_sweep(dir, "three", {"-j", "1", "--seeds", "0"}, dir.file("s.log"));
+  EXPECT_EQ(wait_exit(s), 1) << slurp(dir.file("s.log"));
+  RunStore store(dir.file("runs.sqlite"));
+  const auto runs = store.list_runs();
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].status, "failed");
+  EXPECT_NE(runs[0].error.find("without ending the run"), std::string::npos) << runs[0].error;
+  EXPECT_NE(runs[0].error.find("lenet5"), std::string::npos) << runs[0].error;  // the worker's error line
+}
+
+}  // namespace
+}  // namespace dfq
