@@ -6,9 +6,12 @@
 #include <memory>
 
 #include "apps/commands.h"
+#include "apps/suite_runs.h"
+#include "core/config/suite.h"
 #include "core/util/env.h"
 #include "core/util/error.h"
 #include "reports/check.h"
+#include "reports/format.h"
 
 namespace dfq {
 namespace {
@@ -28,8 +31,15 @@ int check(const GlobalOptions& g, const std::string& suite, const std::string& r
     throw MissingFileError(fmt::format("no run store at {}; run `dfq sweep --suite {}` first", g.store, suite));
   RunStore store(g.store);
   store.verify_integrity();
+  LeftOut left_out;
+  CheckRuns runs{suite_run_matcher(suite, default_configs_dir()), &left_out};
+  auto say_left_out = [&] {
+    const auto left = left_out_text(left_out.runs, left_out.example_run, left_out.example_why);
+    if (!left.empty()) fmt::print("note: {}\n", left);
+  };
   if (write) {
-    write_reference(path, reference_from_store(store, suite, atol));
+    write_reference(path, reference_from_store(store, suite, atol, runs));
+    say_left_out();
     fmt::print("wrote {} from the newest finished runs of suite '{}'\n", path, suite);
     return 0;
   }
@@ -37,12 +47,13 @@ int check(const GlobalOptions& g, const std::string& suite, const std::string& r
   if (ref.suite != suite)
     throw InvalidInputError(fmt::format("{} is the reference of suite '{}', not '{}'", path, ref.suite, suite));
   int regressions = 0, improvements = 0, missing = 0;
-  for (const auto& o : check_reference(store, ref)) {
+  for (const auto& o : check_reference(store, ref, runs)) {
     fmt::print("{}\n", o.describe());
     regressions += o.verdict == Verdict::Regression;
     improvements += o.verdict == Verdict::Improvement;
     missing += o.verdict == Verdict::Missing;
   }
+  say_left_out();
   fmt::print("{} cells: {} regressions, {} improvements, {} missing\n", ref.cells.size(), regressions, improvements,
              missing);
   if (regressions + missing > 0) return 1;

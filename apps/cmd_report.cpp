@@ -6,12 +6,14 @@
 #include <memory>
 
 #include "apps/commands.h"
+#include "apps/suite_runs.h"
 #include "core/config/suite.h"
 #include "core/util/atomic_file.h"
 #include "core/util/error.h"
 #include "core/util/paths.h"
 #include "methods/registry.h"
 #include "reports/claims.h"
+#include "reports/format.h"
 #include "reports/report.h"
 #include "reports/study.h"
 
@@ -47,6 +49,7 @@ int render_report(const GlobalOptions& g, const ReportCommand& rc) {
   o.methods = rc.methods;
   for (const auto& b : rc.bits) o.bits.push_back(parse_bit_width(b));
   for (const auto& m : method_registry()) o.method_order.push_back(m.name);
+  o.mismatch = suite_run_matcher(rc.suite, default_configs_dir());
   auto published = load_published(rc.published.empty() ? default_published_path() : rc.published);
   auto report = build_report(store, o, published);
   const auto dir = rc.out.empty()
@@ -63,7 +66,9 @@ int render_report(const GlobalOptions& g, const ReportCommand& rc) {
     if (variants.empty())
       throw InvalidInputError(fmt::format("no finished runs of suite '{}' in {} match; run `dfq sweep --suite {}`",
                                           rc.suite, g.store, rc.suite));
-    const auto study = build_study(store, rc.suite, variants, o.metric, o.method_order);
+    const auto study = build_study(store, rc.suite, variants, o.metric, o.method_order, [](const std::string& label) {
+      return suite_run_matcher(label, default_configs_dir());
+    });
     if (study.groups.empty())
       throw InvalidInputError(fmt::format("no finished runs with metric '{}' of suite '{}' (variants {}) in {}",
                                           o.metric, rc.suite, variants.size(), g.store));
@@ -74,6 +79,8 @@ int render_report(const GlobalOptions& g, const ReportCommand& rc) {
     if (rc.print) fmt::print("{}\n", md);
     fmt::print(stderr, "study of {} runs in {} variants written to {}/ (study.md, study.csv)\n", study.runs,
                variants.size(), dir);
+    const auto left = left_out_text(study.left_out.runs, study.left_out.example_run, study.left_out.example_why);
+    if (!left.empty()) fmt::print(stderr, "note: {}\n", left);
     return 0;
   }
   std::filesystem::create_directories(dir);
@@ -93,6 +100,8 @@ int render_report(const GlobalOptions& g, const ReportCommand& rc) {
   if (rc.print) fmt::print("{}\n", md);
   fmt::print(stderr, "report of {} runs written to {}/ (report.md, report.csv, {})\n", report.runs, dir,
              std::filesystem::path(html).filename().string());
+  const auto left = left_out_text(report.left_out.runs, report.left_out.example_run, report.left_out.example_why);
+  if (!left.empty()) fmt::print(stderr, "note: {}\n", left);
   return 0;
 }
 

@@ -104,13 +104,15 @@ void write_reference(const std::string& path, const Reference& ref) {
   });
 }
 
-Reference reference_from_store(const RunStore& store, const std::string& suite, double atol) {
+Reference reference_from_store(const RunStore& store, const std::string& suite, double atol, const CheckRuns& runs) {
   Reference ref;
   ref.suite = suite;
   ref.atol = atol;
   RunSelection selection;
   selection.suite = suite;
-  for (const auto& sel : select_runs(store, selection)) ref.cells.push_back({sel.run.key, sel.metrics.at("top1"), -1});
+  selection.mismatch = runs.mismatch;
+  for (const auto& sel : select_runs(store, selection, runs.left_out))
+    ref.cells.push_back({sel.run.key, sel.metrics.at("top1"), -1});
   std::sort(ref.cells.begin(), ref.cells.end(), [](const ReferenceCell& a, const ReferenceCell& b) {
     return std::make_tuple(a.key.method, a.key.w_bits, a.key.a_bits, a.key.seed) <
            std::make_tuple(b.key.method, b.key.w_bits, b.key.a_bits, b.key.seed);
@@ -119,12 +121,13 @@ Reference reference_from_store(const RunStore& store, const std::string& suite, 
   return ref;
 }
 
-std::vector<CheckOutcome> check_reference(const RunStore& store, const Reference& ref) {
+std::vector<CheckOutcome> check_reference(const RunStore& store, const Reference& ref, const CheckRuns& runs) {
   RunSelection selection;
   selection.suite = ref.suite;
+  selection.mismatch = runs.mismatch;
   std::map<CellId, double> newest;
   std::map<CellId, double> diverged;
-  for (const auto& sel : select_runs(store, selection)) {
+  for (const auto& sel : select_runs(store, selection, runs.left_out)) {
     newest[cell_id(sel.run.key, sel.row)] = sel.metrics.at("top1");
     if (sel.metrics.count("diverged_at_epoch"))
       diverged[cell_id(sel.run.key, sel.row)] = sel.metrics.at("diverged_at_epoch");

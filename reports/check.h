@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/store/run_store.h"
+#include "reports/selection.h"
 
 namespace dfq {
 
@@ -23,8 +24,16 @@ struct Reference {
 
 Reference load_reference(const std::string& path);
 void write_reference(const std::string& path, const Reference& reference);
+// Which of the suite's runs count: see RunSelection::mismatch (unset: all). Runs left out
+// are counted in `left_out`.
+struct CheckRuns {
+  std::function<std::string(const RunRecord&)> mismatch;
+  LeftOut* left_out = nullptr;
+};
+
 // A reference holding the newest finished run of every cell of `suite` in the store.
-Reference reference_from_store(const RunStore& store, const std::string& suite, double atol);
+Reference reference_from_store(const RunStore& store, const std::string& suite, double atol,
+                               const CheckRuns& runs = {});
 
 enum class Verdict { Ok, Regression, Improvement, Missing };
 
@@ -37,6 +46,7 @@ struct CheckOutcome {
   std::string describe() const;  // one line naming the cell, the values and the verdict
 };
 
-std::vector<CheckOutcome> check_reference(const RunStore& store, const Reference& reference);
+std::vector<CheckOutcome> check_reference(const RunStore& store, const Reference& reference,
+                                          const CheckRuns& runs = {});
 
 }  // namespace dfq

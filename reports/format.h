@@ -40,6 +40,16 @@ inline std::string csv_field(const std::string& text) {
   return out + "\"";
 }
 
+// One sentence on the runs recorded under the suite's name that the tables leave out
+// because their settings differ from the suite file's; "" when none.
+inline std::string left_out_text(int64_t runs, int64_t example_run, const std::string& why) {
+  if (runs == 0) return "";
+  return fmt::format("{} finished run{} recorded under this suite's name {} left out: {} settings differ from the "
+                     "suite file's (ad-hoc runs, or runs of an older version of the file); e.g. run {}: {}.",
+                     runs, runs == 1 ? "" : "s", runs == 1 ? "is" : "are", runs == 1 ? "its" : "their", example_run,
+                     why);
+}
+
 inline std::string p_text(const WelchResult& w) {
   if (!w.valid) return "";
   return w.p < 0.001 ? "p<0.001" : fmt::format("p={:.3f}", w.p);

@@ -126,6 +126,8 @@ th:first-child,td:first-child{text-align:left}th{background:#f3f3f3}.pub{color:#
                    "(grey) are best-on-test over epochs, one seed, from the AdaDFQ paper's main table.</p>\n",
                    rep.runs, xml_escape(o.metric), o.metric == "top1" ? " (final epoch, test set)" : "",
                    xml_escape(o.baseline));
+  const auto left = left_out_text(rep.left_out.runs, rep.left_out.example_run, rep.left_out.example_why);
+  if (!left.empty()) s += "<p class=\"note\">" + xml_escape(left) + "</p>\n";
   for (const auto& g : rep.groups) {
     s += fmt::format("<h2>{} / {}</h2>\n<table><tr><th>method</th><th>year</th>", xml_escape(g.dataset),
                      xml_escape(g.model));

@@ -121,6 +121,8 @@ std::string notes(const Report& rep) {
          "test accuracy over all epochs of one seed, on CIFAR/ImageNet: optimistic, and not comparable "
          "number-for-number with a different data set.\n";
   if (any_rerun) s += "† Baseline re-run by the AdaDFQ authors.\n";
+  const auto left = left_out_text(rep.left_out.runs, rep.left_out.example_run, rep.left_out.example_why);
+  if (!left.empty()) s += "\n" + left + "\n";
   return s;
 }
 

@@ -184,9 +184,10 @@ Report build_report(const RunStore& store, const ReportOptions& o, const std::ve
   selection.methods = o.methods;
   selection.bits = o.bits;
   selection.row_of = [](const RunRecord& r, const std::map<std::string, double>& m) { return row_label(r.key.method, m); };
+  selection.mismatch = o.mismatch;
   std::map<std::pair<std::string, std::string>, Rows> groups;  // (dataset, model) -> rows
   std::map<std::string, RunRecord> label_run;
-  for (auto& sel : select_runs(store, selection)) {
+  for (auto& sel : select_runs(store, selection, &report.left_out)) {
     const auto& r = sel.run;
     groups[{r.key.dataset, r.key.model}][sel.row][{r.key.w_bits, r.key.a_bits}][r.key.seed] = {r, sel.metrics};
     label_run.emplace(sel.row, r);

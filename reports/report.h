@@ -3,6 +3,7 @@
 // test top-1 by default) with n, the published number where the paper has one, and
 // Welch's t-test against a baseline method.
 #pragma once
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -10,6 +11,7 @@
 
 #include "core/store/run_store.h"
 #include "core/config/suite.h"
+#include "reports/selection.h"
 #include "reports/statistics.h"
 
 namespace dfq {
@@ -68,12 +70,16 @@ struct ReportOptions {
   std::vector<std::string> method_order;  // rows in this order first (the registry's), others after
   std::vector<std::string> methods;       // only these, if given
   std::vector<BitWidth> bits;             // only these, if given
+  // Runs that are not the suite file's cells as it configures them are left out (see
+  // RunSelection::mismatch); unset: every run recorded under the suite's name counts.
+  std::function<std::string(const RunRecord&)> mismatch;
 };
 
 struct Report {
   ReportOptions options;
   std::vector<ReportGroup> groups;
   int64_t runs = 0;
+  LeftOut left_out;  // runs under the suite's name with other settings, not in the tables
 };
 
 Report build_report(const RunStore& store, const ReportOptions& options, const std::vector<PublishedRow>& published);

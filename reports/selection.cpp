@@ -5,7 +5,7 @@
 
 namespace dfq {
 
-std::vector<SelectedRun> select_runs(const RunStore& store, const RunSelection& s) {
+std::vector<SelectedRun> select_runs(const RunStore& store, const RunSelection& s, LeftOut* left_out) {
   RunFilter filter;
   filter.suite = s.suite;
   filter.status = "done";
@@ -15,6 +15,16 @@ std::vector<SelectedRun> select_runs(const RunStore& store, const RunSelection& 
     if (!s.methods.empty() && std::find(s.methods.begin(), s.methods.end(), r.key.method) == s.methods.end()) continue;
     const BitWidth b{r.key.w_bits, r.key.a_bits};
     if (!s.bits.empty() && std::find(s.bits.begin(), s.bits.end(), b) == s.bits.end()) continue;
+    if (s.mismatch) {
+      auto why = s.mismatch(r);
+      if (!why.empty()) {
+        if (left_out && left_out->runs++ == 0) {
+          left_out->example_run = r.id;
+          left_out->example_why = std::move(why);
+        }
+        continue;
+      }
+    }
     auto metrics = store.metrics(r.id);
     if (!metrics.count(s.metric)) continue;
     auto row = s.row_of ? s.row_of(r, metrics) : r.key.method;

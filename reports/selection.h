@@ -33,9 +33,20 @@ struct RunSelection {
   // The row of a run; runs of one method in different rows are different cells (zeroq's
   // post-training and fine-tuned protocols). Default: the method.
   std::function<std::string(const RunRecord&, const std::map<std::string, double>&)> row_of;
+  // When set: why a run is not one of the suite file's cells as the file configures them
+  // (an ad-hoc `dfq run --suite S --set ...`, or a run of an older version of the file);
+  // "" when it is. Such runs are left out, however new.
+  std::function<std::string(const RunRecord&)> mismatch;
+};
+
+// The runs a selection left out because `mismatch` named a difference.
+struct LeftOut {
+  int64_t runs = 0;
+  int64_t example_run = 0;   // the newest of them
+  std::string example_why;   // its difference
 };
 
 // Newest first.
-std::vector<SelectedRun> select_runs(const RunStore& store, const RunSelection& selection);
+std::vector<SelectedRun> select_runs(const RunStore& store, const RunSelection& selection, LeftOut* left_out = nullptr);
 
 }  // namespace dfq

@@ -26,7 +26,9 @@ std::vector<StudyVariant> study_variants(const RunStore& store, const std::strin
 }
 
 Study build_study(const RunStore& store, const std::string& suite, const std::vector<StudyVariant>& variants,
-                  const std::string& metric, const std::vector<std::string>& method_order) {
+                  const std::string& metric, const std::vector<std::string>& method_order,
+                  const std::function<std::function<std::string(const RunRecord&)>(const std::string&)>&
+                      mismatch_for) {
   Study study;
   study.suite = suite;
   study.metric = metric;
@@ -40,8 +42,11 @@ Study build_study(const RunStore& store, const std::string& suite, const std::ve
     o.metric = metric;
     o.baseline = "";
     o.method_order = method_order;
+    if (mismatch_for) o.mismatch = mismatch_for(o.suite);
     const auto report = build_report(store, o, {});
     study.runs += report.runs;
+    if (report.left_out.runs > 0 && study.left_out.runs == 0) study.left_out = report.left_out;
+    else study.left_out.runs += report.left_out.runs;
     for (const auto& g : report.groups)
       for (const auto& r : g.rows) {
         const long rank = std::find(method_order.begin(), method_order.end(), r.method) - method_order.begin();
@@ -138,7 +143,8 @@ std::string render_study_markdown(const Study& st) {
   }
   if (diverged)
     s += "‡ diverged: a non-finite loss ended that run's training; it reports its last evaluated epoch.\n\n";
-  return s + fmt::format("{} runs.\n", st.runs);
+  const auto left = left_out_text(st.left_out.runs, st.left_out.example_run, st.left_out.example_why);
+  return s + fmt::format("{} runs.{}\n", st.runs, left.empty() ? "" : " " + left);
 }
 
 std::string render_study_csv(const Study& st) {

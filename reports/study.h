@@ -4,11 +4,13 @@
 // and bit-width the methods ranked with Welch's p between neighbours, so one sees where the
 // ranking and the spread stop moving.
 #pragma once
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "core/config/suite.h"
 #include "core/store/run_store.h"
+#include "reports/selection.h"
 #include "reports/statistics.h"
 
 namespace dfq {
@@ -42,14 +44,19 @@ struct Study {
   std::vector<StudyVariant> variants;
   std::vector<StudyGroup> groups;
   int64_t runs = 0;
+  LeftOut left_out;  // over all variants
 };
 
 // The suite's variants as recorded in the store ("<suite>@<variant>"): those of `known`
 // first, in its order (the suite file's), then any others the store has, sorted.
 std::vector<StudyVariant> study_variants(const RunStore& store, const std::string& suite,
                                          const std::vector<StudyVariant>& known);
+// `mismatch_for(label)`: which runs of variant suite `label` to leave out (see
+// ReportOptions::mismatch); unset: none.
 Study build_study(const RunStore& store, const std::string& suite, const std::vector<StudyVariant>& variants,
-                  const std::string& metric, const std::vector<std::string>& method_order);
+                  const std::string& metric, const std::vector<std::string>& method_order,
+                  const std::function<std::function<std::string(const RunRecord&)>(const std::string&)>&
+                      mismatch_for = {});
 
 std::string render_study_markdown(const Study& study);
 // One row per (data set, model, method, bit-width, variant).
