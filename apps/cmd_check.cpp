@@ -29,7 +29,7 @@ int check(const GlobalOptions& g, const std::string& suite, const std::string& r
                         : reference_path;
   if (!std::filesystem::exists(g.store))
     throw MissingFileError(fmt::format("no run store at {}; run `dfq sweep --suite {}` first", g.store, suite));
-  RunStore store(g.store);
+  RunStore store(g.store, RunStore::Access::ReadOnly);
   store.verify_integrity();
   LeftOut left_out;
   CheckRuns runs{suite_run_matcher(suite, default_configs_dir()), &left_out};

@@ -40,7 +40,7 @@ std::vector<StudyVariant> suite_file_variants(const std::string& name) {
 int render_report(const GlobalOptions& g, const ReportCommand& rc) {
   if (!std::filesystem::exists(g.store))
     throw MissingFileError(fmt::format("no run store at {}; run `dfq sweep --suite {}` first", g.store, rc.suite));
-  RunStore store(g.store);
+  RunStore store(g.store, RunStore::Access::ReadOnly);  // archived stores in read-only folders report too
   store.verify_integrity();
   ReportOptions o;
   o.suite = rc.suite;

@@ -10,8 +10,7 @@ namespace dfq {
 namespace {
 
 int list_runs(const GlobalOptions& g, const RunFilter& filter) {
-  ensure_parent_dir(g.store);
-  RunStore store(g.store);
+  RunStore store(g.store, RunStore::Access::ReadOnly);  // creates and changes nothing
   store.verify_integrity();
   auto runs = store.list_runs(filter);
   if (runs.empty()) {

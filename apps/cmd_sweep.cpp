@@ -44,7 +44,7 @@ int sweep(const GlobalOptions& g, SweepCommand& c) {
   c.options.device = g.device;
   c.options.bits.clear();
   for (const auto& b : c.bits) c.options.bits.push_back(parse_bit_width(b));
-  ensure_parent_dir(g.store);
+  if (!c.options.dry_run) ensure_parent_dir(g.store);  // a dry run creates nothing
   return run_sweep(c.options).failed > 0 ? 1 : 0;
 }
 

@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <set>
 #include <thread>
 
@@ -191,14 +192,18 @@ std::string last_log_line(const std::string& path) {
 
 // The cells not yet done with the same configuration, resolved (bad keys or values fail
 // here, before anything runs).
+// A dry run only reads: a missing store has nothing done, and an existing one is opened
+// read-only.
 std::vector<ResolvedCell> cells_to_run(const std::vector<CellRequest>& cells, const std::string& store_path,
-                                       SweepSummary& sum) {
-  RunStore store(store_path);  // also marks runs of dead processes interrupted
-  store.verify_integrity();
+                                       bool dry_run, SweepSummary& sum) {
+  std::unique_ptr<RunStore> store;
+  if (!dry_run) store = std::make_unique<RunStore>(store_path);  // also marks runs of dead processes interrupted
+  else if (fs::exists(store_path)) store = std::make_unique<RunStore>(store_path, RunStore::Access::ReadOnly);
+  if (store) store->verify_integrity();
   std::vector<ResolvedCell> todo;
   for (const auto& c : cells) {
     auto resolved = resolve_cell(c);
-    if (store.find_done(c.key, resolved.config.hash())) {
+    if (store && store->find_done(c.key, resolved.config.hash())) {
       ++sum.skipped;
       continue;
     }
@@ -384,7 +389,7 @@ SweepSummary run_sweep(const SweepOptions& o) {
 
   SweepSummary sum;
   sum.total = static_cast<int>(cells.size());
-  const auto todo = cells_to_run(cells, o.store, sum);
+  const auto todo = cells_to_run(cells, o.store, o.dry_run, sum);
   fmt::print(stderr, "sweep {}: {} cells, {} already done, {} to run with {} worker(s) x {} thread(s)\n", suite.name,
              sum.total, sum.skipped, todo.size(), o.jobs, threads);
   if (o.dry_run) {

@@ -1,6 +1,8 @@
 #include "core/store/run_store.h"
 
 #include <fmt/format.h>
+
+#include <filesystem>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -118,14 +120,58 @@ std::unique_ptr<SqliteDb> open_store_file(const std::string& path) {
   return std::make_unique<SqliteDb>(path);
 }
 
+std::unique_ptr<SqliteDb> open_store_read_only(const std::string& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0)
+    throw MissingFileError(fmt::format("no run store at {}; check --store (commands that only read never create one)",
+                                       path));
+  if (!S_ISREG(st.st_mode)) throw InvalidInputError(fmt::format("run store '{}' is not a file", path));
+  if (st.st_size == 0)
+    throw CorruptFileError(fmt::format("run store '{}' is an empty file (a truncated store?); restore it from a copy",
+                                       path));
+  // SQLite reads a WAL-mode database through a -shm file it must be able to create. In a
+  // folder it cannot write, with no pending -wal file, the store is read as immutable.
+  const auto dir = std::filesystem::path(path).parent_path();
+  const bool dir_writable = access(dir.empty() ? "." : dir.c_str(), W_OK) == 0;
+  const bool pending_wal = stat((path + "-wal").c_str(), &st) == 0 && st.st_size > 0;
+  return SqliteDb::open_read_only(path, !dir_writable && !pending_wal);
+}
+
 }  // namespace
 
-RunStore::RunStore(const std::string& path) : path_(path), db_(open_store_file(path)) {
+RunStore::RunStore(const std::string& path, Access access)
+    : path_(path),
+      db_(access == Access::ReadOnly ? open_store_read_only(path) : open_store_file(path)),
+      read_only_(access == Access::ReadOnly) {
+  if (read_only_) {
+    int v = 0;
+    try {
+      v = db_->user_version();
+    } catch (const Error& e) {
+      throw CorruptFileError(fmt::format("run store '{}' cannot be read: {}", path, e.what()));
+    }
+    if (v != kSchemaVersion)
+      throw InvalidInputError(fmt::format(
+          "run store '{}' has schema version {}, this build reads {}; {}", path, v, kSchemaVersion,
+          v > kSchemaVersion ? "update dfqbench"
+                             : "open it once with a command that writes (dfq sweep or dfq run) to migrate it, in a "
+                               "writable copy if it is archived"));
+    db_->exec("PRAGMA foreign_keys=ON");
+    return;
+  }
   db_->exec("PRAGMA journal_mode=WAL");
   db_->exec("PRAGMA synchronous=NORMAL");
   db_->exec("PRAGMA foreign_keys=ON");
   migrate();
   recover_interrupted();
+}
+
+void RunStore::as_seen(RunRecord& r) const {
+  if (!read_only_ || r.status != "running" || r.host != local_host()) return;
+  const auto pid = static_cast<pid_t>(r.pid);
+  if (pid > 0 && (kill(pid, 0) == 0 || errno == EPERM)) return;
+  r.status = "interrupted";
+  r.error = "process ended before the run finished";
 }
 
 RunStore::~RunStore() = default;
@@ -306,23 +352,34 @@ void RunStore::end_run(int64_t run, const std::string& status, const std::string
 }
 
 std::vector<RunRecord> RunStore::list_runs(const RunFilter& f) const {
+  // Read-only, a dead process's `running` run reads as interrupted: filter after that.
+  const bool filter_after = read_only_ && (f.status == "running" || f.status == "interrupted");
   std::string sql = fmt::format(
       "SELECT {} FROM runs WHERE (?1='' OR suite=?1) AND (?2='' OR method=?2) AND (?3='' OR model=?3) "
       "AND (?4='' OR dataset=?4) AND (?5='' OR status=?5) ORDER BY id DESC LIMIT ?6",
       kRunColumns);
   Statement s(*db_, sql);
-  s.bind(1, f.suite).bind(2, f.method).bind(3, f.model).bind(4, f.dataset).bind(5, f.status);
-  s.bind(6, f.limit > 0 ? f.limit : int64_t{-1});
+  s.bind(1, f.suite).bind(2, f.method).bind(3, f.model).bind(4, f.dataset);
+  s.bind(5, filter_after ? std::string("") : f.status);
+  s.bind(6, f.limit > 0 && !filter_after ? f.limit : int64_t{-1});
   std::vector<RunRecord> out;
-  while (s.step()) out.push_back(read_run(s));
+  while (s.step()) {
+    auto r = read_run(s);
+    as_seen(r);
+    if (filter_after && r.status != f.status) continue;
+    out.push_back(std::move(r));
+    if (filter_after && f.limit > 0 && static_cast<int64_t>(out.size()) == f.limit) break;
+  }
   return out;
 }
 
 std::optional<RunRecord> RunStore::get_run(int64_t run) const {
   Statement s(*db_, fmt::format("SELECT {} FROM runs WHERE id=?", kRunColumns));
   s.bind(1, run);
-  if (s.step()) return read_run(s);
-  return std::nullopt;
+  if (!s.step()) return std::nullopt;
+  auto r = read_run(s);
+  as_seen(r);
+  return r;
 }
 
 std::optional<RunRecord> RunStore::find_done(const RunKey& k, const std::string& config_hash) const {

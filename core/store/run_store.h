@@ -51,7 +51,13 @@ class RunStore {
  public:
   static constexpr int kSchemaVersion = 4;
 
-  explicit RunStore(const std::string& path);
+  enum class Access { ReadWrite, ReadOnly };
+  // ReadWrite creates the store if needed, migrates it forward and marks `running` runs of
+  // dead local processes interrupted. ReadOnly (the commands that only read: runs, report,
+  // check, sweep --dry-run) changes nothing and creates nothing: the store must exist and
+  // have this build's schema; a store in a read-only folder or mount is opened as immutable;
+  // runs of dead local processes read as interrupted without being rewritten.
+  explicit RunStore(const std::string& path, Access access = Access::ReadWrite);
   ~RunStore();
   // SQLite's PRAGMA quick_check: throws CorruptFileError naming the store and the first
   // problem. Commands that report or gate on a store call it (a corrupt page would
@@ -96,8 +102,12 @@ class RunStore {
   // Marks `running` runs of dead local processes as interrupted; returns how many.
   int64_t recover_interrupted();
   const std::string& path() const { return path_; }
+  bool read_only() const { return read_only_; }
 
  private:
+  // Read-only access: a `running` run of a dead local process, shown as interrupted.
+  void as_seen(RunRecord& r) const;
+  bool read_only_ = false;
   void migrate();
   std::string path_;
   std::unique_ptr<SqliteDb> db_;

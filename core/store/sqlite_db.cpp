@@ -6,9 +6,23 @@
 
 namespace dfq {
 
-SqliteDb::SqliteDb(const std::string& path) : path_(path) {
-  if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                      nullptr) != SQLITE_OK) {
+SqliteDb::SqliteDb(const std::string& path)
+    : SqliteDb(path, path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX) {}
+
+std::unique_ptr<SqliteDb> SqliteDb::open_read_only(const std::string& path, bool immutable) {
+  // A URI (file:PATH?mode=ro[&immutable=1]) with the path's special characters escaped.
+  std::string uri = "file:";
+  for (unsigned char c : path) {
+    if (c == '%' || c == '?' || c == '#' || c < 0x21 || c > 0x7e) uri += fmt::format("%{:02X}", c);
+    else uri += static_cast<char>(c);
+  }
+  uri += immutable ? "?mode=ro&immutable=1" : "?mode=ro";
+  return std::unique_ptr<SqliteDb>(
+      new SqliteDb(path, uri, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_FULLMUTEX));
+}
+
+SqliteDb::SqliteDb(const std::string& path, const std::string& name, int flags) : path_(path) {
+  if (sqlite3_open_v2(name.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
     std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
     sqlite3_close(db_);
     db_ = nullptr;

@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 namespace dfq {
@@ -39,6 +40,10 @@ class Statement {
 class SqliteDb {
  public:
   explicit SqliteDb(const std::string& path);
+  // Opens an existing database for reading only (SQLITE_OPEN_READONLY); `immutable`: also
+  // tells SQLite the file cannot change, so it needs no -shm file (a store in a read-only
+  // folder or mount).
+  static std::unique_ptr<SqliteDb> open_read_only(const std::string& path, bool immutable);
   ~SqliteDb();
   SqliteDb(const SqliteDb&) = delete;
   SqliteDb& operator=(const SqliteDb&) = delete;
@@ -54,6 +59,7 @@ class SqliteDb {
   [[noreturn]] void fail(const std::string& what) const;
 
  private:
+  SqliteDb(const std::string& path, const std::string& name, int flags);
   sqlite3* db_ = nullptr;
   std::string path_;
 };

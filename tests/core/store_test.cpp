@@ -232,6 +232,114 @@ TEST(RunStore, ClaimsAreExclusiveAndAdoptedByTheWorker) {
   EXPECT_EQ(store.claim_run(key("gdfq", 1), "{}", "h1", env()).outcome, RunStore::Claim::Claimed);
 }
 
+std::string bytes_of(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// #17 item 9 and #16: commands that only read open the store read-only: nothing is
+// created, migrated or rewritten (a dead process's run reads as interrupted without being
+// written), and a missing store is an error, not a new file.
+TEST(RunStore, ReadOnlyAccessChangesAndCreatesNothing) {
+  testing::TempDir dir;
+  const auto path = dir.file("runs.sqlite");
+  {
+    RunStore store(path);
+    store.finish_run(store.begin_run(key("gdfq"), "{}", "h", env()), {{"top1", 80.0}});
+  }
+  pid_t child = fork();  // leaves a `running` run of a dead local process
+  if (child == 0) {
+    RunStore store(path);
+    Environment e = env();
+    char host[256] = {0};
+    gethostname(host, 255);
+    e.host = host;
+    store.begin_run(key("adasg"), "{}", "h", e);
+    raise(SIGKILL);
+    _exit(0);
+  }
+  int status = 0;
+  waitpid(child, &status, 0);
+  { SqliteDb(path).exec("PRAGMA wal_checkpoint(TRUNCATE)"); }
+  const auto before = bytes_of(path);
+  {
+    RunStore ro(path, RunStore::Access::ReadOnly);
+    EXPECT_TRUE(ro.read_only());
+    ro.verify_integrity();
+    auto runs = ro.list_runs();
+    ASSERT_EQ(runs.size(), 2u);
+    EXPECT_EQ(runs[0].status, "interrupted");  // as seen, not as written
+    RunFilter f;
+    f.status = "interrupted";
+    EXPECT_EQ(ro.list_runs(f).size(), 1u);
+    f.status = "running";
+    EXPECT_TRUE(ro.list_runs(f).empty());
+    EXPECT_EQ(ro.get_run(runs[0].id)->status, "interrupted");
+    EXPECT_EQ(ro.metrics(runs[1].id).at("top1"), 80.0);
+    EXPECT_THROW(ro.begin_run(key("x"), "{}", "h", env()), Error);  // a read-only connection
+  }
+  EXPECT_EQ(bytes_of(path), before);
+  {
+    SqliteDb db(path);  // the row itself still says running: nothing was rewritten
+    Statement s(db, "SELECT status FROM runs WHERE method='adasg'");
+    ASSERT_TRUE(s.step());
+    EXPECT_EQ(s.text(0), "running");
+  }
+  // Missing: refused in one line; neither the file nor its folder appears.
+  try {
+    RunStore missing(dir.file("nowhere/runs.sqlite"), RunStore::Access::ReadOnly);
+    ADD_FAILURE() << "opened a missing store";
+  } catch (const MissingFileError& e) {
+    EXPECT_NE(std::string(e.what()).find("never create one"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir.file("nowhere")));
+  // The `runs` command the same way.
+  const std::string cmd = std::string(DFQ_CLI) + " --store " + dir.file("nowhere/runs.sqlite") + " runs >/dev/null 2>&1";
+  EXPECT_NE(std::system(cmd.c_str()), 0);
+  EXPECT_FALSE(std::filesystem::exists(dir.file("nowhere")));
+  // Another schema version is not migrated by a reader.
+  { SqliteDb(path).set_user_version(3); }
+  EXPECT_THROW(RunStore(path, RunStore::Access::ReadOnly), InvalidInputError);
+}
+
+// A store in a folder the process cannot write (an archive, a read-only mount) is read
+// without the -shm file SQLite's WAL mode otherwise creates.
+TEST(RunStore, StoreInAReadOnlyFolderCanBeRead) {
+  testing::TempDir dir;
+  std::filesystem::create_directories(dir.file("archive"));
+  const auto path = dir.file("archive/runs.sqlite");
+  {
+    RunStore store(path);
+    store.finish_run(store.begin_run(key("gdfq"), "{}", "h", env()), {{"top1", 80.0}});
+  }
+  std::string view = dir.file("archive");
+  bool mounted = false;
+  if (geteuid() == 0) {
+    // Root writes through permissions: make a read-only bind mount instead.
+    std::filesystem::create_directories(dir.file("ro"));
+    mounted = std::system(("mount --bind " + dir.file("archive") + " " + dir.file("ro") + " 2>/dev/null && mount -o "
+                           "remount,bind,ro " + dir.file("ro") + " 2>/dev/null")
+                              .c_str()) == 0;
+    if (!mounted) {
+      std::system(("umount " + dir.file("ro") + " 2>/dev/null").c_str());
+      GTEST_SKIP() << "running as root and cannot make a read-only bind mount here: the read-only folder case is "
+                      "not exercised";
+    }
+    view = dir.file("ro");
+  } else {
+    std::filesystem::permissions(view, std::filesystem::perms::owner_read | std::filesystem::perms::owner_exec);
+  }
+  {
+    RunStore ro(view + "/runs.sqlite", RunStore::Access::ReadOnly);
+    ro.verify_integrity();
+    ASSERT_EQ(ro.list_runs().size(), 1u);
+    EXPECT_EQ(ro.metrics(ro.list_runs()[0].id).at("top1"), 80.0);
+  }
+  EXPECT_FALSE(std::filesystem::exists(view + "/runs.sqlite-shm"));
+  if (mounted) std::system(("umount " + dir.file("ro")).c_str());
+  else std::filesystem::permissions(view, std::filesystem::perms::owner_all);
+}
+
 TEST(RunStore, TwoProcessesWritingAtOnceBothSucceed) {
   testing::TempDir dir;
   const auto path = dir.file("runs.sqlite");
