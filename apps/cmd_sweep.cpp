@@ -33,6 +33,13 @@ void add_sweep_options(CLI::App* cmd, SweepCommand& c) {
                 "smoke scale: every method's tiny preset after the suite's settings, recorded as suite NAME-smoke "
                 "(checks that the suite runs; its numbers mean nothing)");
   cmd->add_option("--configs", o.configs_dir, "folder of suite files (default: configs/)");
+  cmd->add_option("--stall-after", o.stall_seconds,
+                  "seconds a worker may write nothing before the sweep reports it (workers write progress at least "
+                  "every 10 s while training)")
+      ->check(CLI::Range(10.0, 1e7))
+      ->capture_default_str();
+  cmd->add_flag("--kill-stalled", o.kill_stalled,
+                "kill a worker silent for --stall-after seconds and record its run failed with the reason");
   cmd->footer(suite_keys_help());
 }
 

@@ -268,8 +268,29 @@ class WorkerPool {
     auto argv = worker_argv(cell_file, o_, threads_);
     argv.push_back("--claimed-run");
     argv.push_back(std::to_string(claim.run_id));
-    running_[spawn(argv, log)] = {c.key, log, claim.run_id};
+    running_[spawn(argv, log)] = {c.key, log, claim.run_id, std::chrono::steady_clock::now()};
     return true;
+  }
+
+  // Reports (once) each worker whose log has not grown for o.stall_seconds, and kills it
+  // when o.kill_stalled.
+  void watch_stalls() {
+    const auto now = std::chrono::steady_clock::now();
+    for (auto& [pid, w] : running_) {
+      std::error_code ec;
+      const auto size = fs::file_size(w.log, ec);
+      if (!ec && size != w.log_size) {
+        w.log_size = size;
+        w.last_output = now;
+        continue;
+      }
+      const double silent = std::chrono::duration<double>(now - w.last_output).count();
+      if (silent < o_.stall_seconds || w.stalled) continue;
+      w.stalled = true;
+      fmt::print(stderr, "\nsweep: {} has written nothing for {:.0f} s (pid {}, log {}){}\n", cell_name(w.key), silent,
+                 pid, w.log, o_.kill_stalled ? "; killed" : "; still waiting (--kill-stalled would end it)");
+      if (o_.kill_stalled) kill(pid, SIGKILL);
+    }
   }
 
   void stop_all() {
@@ -289,19 +310,26 @@ class WorkerPool {
     const Worker w = it->second;
     running_.erase(it);
     const int code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
-    const bool interrupted = code != 0 && (stopping || code == 130);
+    const bool killed_stalled = w.stalled && o_.kill_stalled;
+    const bool interrupted = code != 0 && !killed_stalled && (stopping || code == 130);
     if (code == 0) {
       ++sum_.done;
     } else if (interrupted) {
       ++sum_.interrupted;
     } else {
       ++sum_.failed;
-      sum_.failures.push_back(fmt::format("{} (exit {}; log {})", cell_name(w.key), code, w.log));
+      sum_.failures.push_back(fmt::format("{} ({}; log {})", cell_name(w.key),
+                                          killed_stalled ? "stalled, killed" : fmt::format("exit {}", code), w.log));
     }
     const auto last = last_log_line(w.log);
-    store_.end_if_running(w.run_id, interrupted ? "interrupted" : "failed",
-                          fmt::format("the worker exited with code {} without ending the run{}; log {}", code,
-                                      last.empty() ? "" : ": " + last, w.log));
+    store_.end_if_running(
+        w.run_id, interrupted ? "interrupted" : "failed",
+        killed_stalled
+            ? fmt::format("stalled: the worker wrote nothing for {:.0f} s and the sweep killed it (--kill-stalled); "
+                          "log {}",
+                          o_.stall_seconds, w.log)
+            : fmt::format("the worker exited with code {} without ending the run{}; log {}", code,
+                          last.empty() ? "" : ": " + last, w.log));
   }
 
   std::string status() const {
@@ -318,6 +346,9 @@ class WorkerPool {
     RunKey key;
     std::string log;
     int64_t run_id = 0;
+    std::chrono::steady_clock::time_point last_output;  // when the log last grew
+    uintmax_t log_size = 0;
+    bool stalled = false;
   };
   const SweepOptions& o_;
   RunStore& store_;
@@ -415,6 +446,7 @@ SweepSummary run_sweep(const SweepOptions& o) {
     }
     while (!stopping && next < todo.size() && static_cast<int>(pool.size()) < o.jobs) pool.start(todo[next++]);
     if (pool.size() > 0) pool.reap(stopping);
+    pool.watch_stalls();
     progress.update(sum.done + sum.failed + sum.interrupted + sum.elsewhere + (sum.skipped - skipped_before),
                     pool.status());
     if (stopping && pool.size() == 0) break;

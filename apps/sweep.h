@@ -33,6 +33,11 @@ struct SweepOptions {
   // then estimates each cell's training time from it. Empty: no estimates.
   std::string rates;
   bool dry_run = false;              // list the cells and what would run
+  // A worker whose log has not grown for this long is reported (workers write a progress
+  // line at least every 10 s while they train); with kill_stalled it is killed and its run
+  // recorded failed with the reason (a stopped or hung process never ends on its own).
+  double stall_seconds = 3600;
+  bool kill_stalled = false;
   std::string executable = "/proc/self/exe";  // the `dfq` binary the workers run
 };
 

@@ -31,9 +31,11 @@ double ProgressReporter::elapsed_seconds() const {
 void ProgressReporter::update(int64_t done, const std::string& status) {
   if (!g_enabled) return;
   auto now = std::chrono::steady_clock::now();
-  // A terminal gets a live line; a log file gets a line every 10 s.
+  // A terminal gets a live line; a log file gets its first line at once (a sweep watching
+  // the log sees the worker alive), then one every 10 s.
   double gap = tty_ ? 0.25 : 10.0;
-  if (std::chrono::duration<double>(now - last_draw_).count() < gap && done < total_) return;
+  if (drawn_ && std::chrono::duration<double>(now - last_draw_).count() < gap && done < total_) return;
+  drawn_ = true;
   last_draw_ = now;
   draw(done, status, false);
 }

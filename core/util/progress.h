@@ -23,6 +23,7 @@ class ProgressReporter {
   std::string unit_;
   std::chrono::steady_clock::time_point start_, last_draw_;
   bool tty_;
+  bool drawn_ = false;  // a first line was written
 };
 
 std::string format_duration(double seconds);

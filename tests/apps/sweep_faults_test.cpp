@@ -121,6 +121,57 @@ TEST(SweepFaults, KilledSweepTakesItsWorkersAlongAndAReRunDoesNotDuplicate) {
   for (const auto& r : runs) EXPECT_EQ(r.status, "interrupted") << r.id << " " << r.error;
 }
 
+// Waits up to `seconds` for `pid` to exit; kills it (and fails) if it does not.
+int wait_exit_within(pid_t pid, int seconds) {
+  for (int i = 0; i < seconds * 10; ++i) {
+    int status = 0;
+    if (waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  kill(pid, SIGKILL);
+  wait_exit(pid);
+  ADD_FAILURE() << "process " << pid << " did not exit within " << seconds << " s";
+  return -1;
+}
+
+// #17 item 12b: a stopped (hung) worker used to stall the sweep forever. With
+// --kill-stalled the sweep kills a worker silent for --stall-after seconds and records its
+// run failed with the reason. A healthy worker writes its first progress line at once and
+// then one every 10 s, so 30 s leaves it a margin under load.
+TEST(SweepFaults, AStoppedWorkerIsKilledAndItsRunRecordedFailed) {
+  testing::TempDir dir;
+  std::ofstream(dir.file("slow.yaml")) << kSlowSuite;
+  const pid_t sweep =
+      start_sweep(dir, "slow", {"-j", "1", "--stall-after", "30", "--kill-stalled"}, dir.file("sweep.log"));
+  int64_t worker = 0, run_id = 0;
+  std::string worker_log;
+  for (int i = 0; i < 900 && worker == 0; ++i) {  // adopted, and its first progress line written
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (!std::filesystem::exists(dir.file("runs.sqlite"))) continue;
+    RunStore store(dir.file("runs.sqlite"));
+    for (const auto& r : store.list_runs()) {
+      const auto log = dir.file("logs/slow/gdfq-fashion-mnist-lenet5-W4A4-seed0.run" + std::to_string(r.id) + ".log");
+      std::error_code ec;
+      if (r.status == "running" && r.pid != sweep && r.pid > 0 && std::filesystem::file_size(log, ec) > 0 && !ec) {
+        worker = r.pid;
+        run_id = r.id;
+        worker_log = log;
+      }
+    }
+  }
+  ASSERT_GT(worker, 0) << slurp(dir.file("sweep.log"));
+  kill(static_cast<pid_t>(worker), SIGSTOP);
+  EXPECT_EQ(wait_exit_within(sweep, 120), 1) << slurp(dir.file("sweep.log"));
+  EXPECT_NE(slurp(dir.file("sweep.log")).find("has written nothing for"), std::string::npos)
+      << slurp(dir.file("sweep.log"));
+  RunStore store(dir.file("runs.sqlite"));
+  const auto run = store.get_run(run_id);
+  ASSERT_TRUE(run);
+  EXPECT_EQ(run->status, "failed");
+  EXPECT_NE(run->error.find("stalled: the worker wrote nothing for 30 s"), std::string::npos) << run->error;
+  EXPECT_FALSE(process_running(static_cast<pid_t>(worker)));
+}
+
 const char* kThreeCells = R"(
 name: three
 dataset: fashion-mnist
