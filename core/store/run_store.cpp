@@ -92,6 +92,11 @@ RunRecord read_run(const Statement& s) {
   return r;
 }
 
+// A process of this host that still exists (EPERM: it exists, owned by another user).
+bool local_process_alive(int64_t pid) {
+  return pid > 0 && (kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM);
+}
+
 std::string local_host() {
   char host[256] = {0};
   gethostname(host, sizeof(host) - 1);
@@ -168,8 +173,7 @@ RunStore::RunStore(const std::string& path, Access access)
 
 void RunStore::as_seen(RunRecord& r) const {
   if (!read_only_ || r.status != "running" || r.host != local_host()) return;
-  const auto pid = static_cast<pid_t>(r.pid);
-  if (pid > 0 && (kill(pid, 0) == 0 || errno == EPERM)) return;
+  if (local_process_alive(r.pid)) return;
   r.status = "interrupted";
   r.error = "process ended before the run finished";
 }
@@ -219,9 +223,7 @@ int64_t RunStore::recover_interrupted() {
     Statement s(*db_, "SELECT id, COALESCE(pid,0) FROM runs WHERE status='running' AND host=?");
     s.bind(1, host);
     while (s.step()) {
-      pid_t pid = static_cast<pid_t>(s.int64(1));
-      bool alive = pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
-      if (!alive) dead.push_back(s.int64(0));
+      if (!local_process_alive(s.int64(1))) dead.push_back(s.int64(0));
     }
   }
   if (dead.empty()) return 0;
@@ -241,6 +243,14 @@ int64_t RunStore::begin_run(const RunKey& k, const std::string& config_json, con
                             const Environment& env, const std::string& paper, int year,
                             const std::vector<std::string>& notes) {
   Transaction tx(*db_);
+  const int64_t id = insert_running(k, config_json, config_hash, env, paper, year, notes);
+  tx.commit();
+  return id;
+}
+
+int64_t RunStore::insert_running(const RunKey& k, const std::string& config_json, const std::string& config_hash,
+                                 const Environment& env, const std::string& paper, int year,
+                                 const std::vector<std::string>& notes) {
   Statement s(*db_,
               "INSERT INTO runs (suite, method, model, dataset, w_bits, a_bits, seed, config_json, config_hash, "
               "status, started_at, git_sha, git_dirty, host, torch_version, threads, device, pid, paper, year, notes) "
@@ -252,9 +262,7 @@ int64_t RunStore::begin_run(const RunKey& k, const std::string& config_json, con
   s.bind(15, int64_t{env.threads}).bind(16, env.device).bind(17, int64_t{getpid()});
   s.bind(18, paper).bind(19, int64_t{year}).bind(20, nlohmann::json(notes).dump());
   s.run();
-  int64_t id = db_->last_insert_id();
-  tx.commit();
-  return id;
+  return db_->last_insert_id();
 }
 
 RunStore::Claim RunStore::claim_run(const RunKey& k, const std::string& config_json, const std::string& config_hash,
@@ -269,21 +277,11 @@ RunStore::Claim RunStore::claim_run(const RunKey& k, const std::string& config_j
   const std::string host = local_host();
   while (q.step()) {
     if (q.text(0) == "done") return {Claim::Done, 0, 0};
-    const auto pid = static_cast<pid_t>(q.int64(1));
-    if (q.text(2) == host && pid > 0 && (kill(pid, 0) == 0 || errno == EPERM)) return {Claim::Running, 0, pid};
+    if (q.text(2) == host && local_process_alive(q.int64(1))) return {Claim::Running, 0, q.int64(1)};
   }
-  Statement s(*db_,
-              "INSERT INTO runs (suite, method, model, dataset, w_bits, a_bits, seed, config_json, config_hash, "
-              "status, started_at, git_sha, git_dirty, host, torch_version, threads, device, pid, paper, year, notes) "
-              "VALUES (?,?,?,?,?,?,?,?,?,'running',?,?,?,?,?,?,?,?,?,?,?)");
-  s.bind(1, k.suite).bind(2, k.method).bind(3, k.model).bind(4, k.dataset);
-  s.bind(5, int64_t{k.w_bits}).bind(6, int64_t{k.a_bits}).bind(7, k.seed);
-  s.bind(8, config_json).bind(9, config_hash).bind(10, utc_now());
-  s.bind(11, env.git_sha).bind(12, int64_t{env.git_dirty}).bind(13, host).bind(14, env.torch_version);
-  s.bind(15, int64_t{env.threads}).bind(16, env.device).bind(17, int64_t{getpid()});
-  s.bind(18, paper).bind(19, int64_t{year}).bind(20, nlohmann::json(notes).dump());
-  s.run();
-  const int64_t id = db_->last_insert_id();
+  Environment claimant = env;
+  claimant.host = host;  // the claim's liveness is checked on this host
+  const int64_t id = insert_running(k, config_json, config_hash, claimant, paper, year, notes);
   tx.commit();
   return {Claim::Claimed, id, 0};
 }

@@ -105,6 +105,10 @@ class RunStore {
   bool read_only() const { return read_only_; }
 
  private:
+  // The INSERT of a new `running` run (begin_run, claim_run), inside the caller's transaction.
+  int64_t insert_running(const RunKey& key, const std::string& config_json, const std::string& config_hash,
+                         const Environment& env, const std::string& paper, int year,
+                         const std::vector<std::string>& notes);
   // Read-only access: a `running` run of a dead local process, shown as interrupted.
   void as_seen(RunRecord& r) const;
   bool read_only_ = false;
