@@ -37,6 +37,9 @@ int report_error(const std::exception_ptr& error, const std::string& store) {
     std::cerr << "dfq: interrupted: " << e.what() << " (runs in progress are recorded as interrupted in " << store
               << ")\n";
     return 130;
+  } catch (const UsageError& e) {
+    std::cerr << "dfq: error: " << e.what() << "\n";
+    return 2;
   } catch (const Error& e) {
     std::cerr << "dfq: error: " << e.what() << "\n";
   } catch (const c10::Error& e) {

@@ -1,5 +1,5 @@
 // dfq check: a suite's newest results against a reference (the CI accuracy gate). Exit 1
-// on a regression or a missing cell, 2 on an improvement beyond atol.
+// on a regression or a missing cell, 3 on an improvement beyond atol (2 is a usage error).
 #include <fmt/format.h>
 
 #include <filesystem>
@@ -19,7 +19,7 @@ namespace {
 struct CheckCommand {
   std::string suite, reference;
   bool write = false;
-  double atol = 1.0;
+  double atol = -1;  // --write: unset keeps the existing reference's atol (1.0 for a new one)
 };
 
 int check(const GlobalOptions& g, const std::string& suite, const std::string& reference_path, bool write,
@@ -38,6 +38,7 @@ int check(const GlobalOptions& g, const std::string& suite, const std::string& r
     if (!left.empty()) fmt::print("note: {}\n", left);
   };
   if (write) {
+    if (atol < 0) atol = std::filesystem::exists(path) ? load_reference(path).atol : 1.0;
     write_reference(path, reference_from_store(store, suite, atol, runs));
     say_left_out();
     fmt::print("wrote {} from the newest finished runs of suite '{}'\n", path, suite);
@@ -59,8 +60,9 @@ int check(const GlobalOptions& g, const std::string& suite, const std::string& r
   if (regressions + missing > 0) return 1;
   if (improvements > 0) {
     fmt::print("accuracy improved beyond atol: if intended, update the reference with "
-               "`dfq check --suite {} --write {}` and commit it\n", suite, path);
-    return 2;
+               "`{} --store {} check --suite {} --reference {} --write` and commit it\n",
+               "build/dfq", g.store, suite, path);
+    return 3;
   }
   return 0;
 }
@@ -73,7 +75,9 @@ void add_check_command(CLI::App& app, Cli& cli) {
   cmd->add_option("--suite", c->suite, "suite")->required();
   cmd->add_option("--reference", c->reference, "reference file (default: results/reference/SUITE.yaml)");
   cmd->add_flag("--write", c->write, "write the reference from the store instead of checking");
-  cmd->add_option("--atol", c->atol, "tolerance written with --write (points of top-1)")->capture_default_str();
+  cmd->add_option("--atol", c->atol,
+                  "tolerance written with --write (points of top-1; default: the existing reference's, else 1.0)")
+      ->check(CLI::NonNegativeNumber);
   cmd->callback([&cli, c] { cli.run([&] { return check(cli.global, c->suite, c->reference, c->write, c->atol); }); });
 }
 

@@ -1,5 +1,9 @@
 // dfq report: a suite's results as Markdown, CSV and HTML with SVG plots.
 #include <fmt/format.h>
+#include <fmt/ranges.h>  // fmt::join (in format.h before fmt 11)
+
+#include <algorithm>
+#include <set>
 
 #include <filesystem>
 #include <fstream>
@@ -35,6 +39,27 @@ std::vector<StudyVariant> suite_file_variants(const std::string& name) {
   return out;
 }
 
+// --baseline must name a method, and --metric one that the suite's finished runs have.
+void check_report_values(const RunStore& store, const ReportCommand& rc) {
+  std::vector<std::string> methods;
+  for (const auto& m : method_registry()) methods.push_back(m.name);
+  if (std::find(methods.begin(), methods.end(), rc.baseline) == methods.end())
+    throw UsageError(fmt::format("--baseline '{}' is not a method; valid: {}", rc.baseline, fmt::join(methods, ", ")));
+  for (const auto& m : rc.methods)
+    if (std::find(methods.begin(), methods.end(), m) == methods.end())
+      throw UsageError(fmt::format("--methods: '{}' is not a method; valid: {}", m, fmt::join(methods, ", ")));
+  std::set<std::string> metrics;
+  RunFilter done;
+  done.status = "done";
+  for (const auto& r : store.list_runs(done)) {
+    if (r.key.suite != rc.suite && r.key.suite.rfind(rc.suite + "@", 0) != 0) continue;
+    for (const auto& [k, v] : store.metrics(r.id)) metrics.insert(k);
+  }
+  if (!metrics.empty() && !metrics.count(rc.metric))
+    throw UsageError(fmt::format("--metric '{}' is in none of suite '{}''s finished runs; they have: {}", rc.metric,
+                                 rc.suite, fmt::join(metrics, ", ")));
+}
+
 }  // namespace
 
 int render_report(const GlobalOptions& g, const ReportCommand& rc) {
@@ -42,6 +67,7 @@ int render_report(const GlobalOptions& g, const ReportCommand& rc) {
     throw MissingFileError(fmt::format("no run store at {}; run `dfq sweep --suite {}` first", g.store, rc.suite));
   RunStore store(g.store, RunStore::Access::ReadOnly);  // archived stores in read-only folders report too
   store.verify_integrity();
+  check_report_values(store, rc);
   ReportOptions o;
   o.suite = rc.suite;
   o.metric = rc.metric;

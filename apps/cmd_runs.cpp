@@ -39,7 +39,8 @@ void add_runs_command(CLI::App& app, Cli& cli) {
   cmd->add_option("--method", f->method, "only this method");
   cmd->add_option("--model", f->model, "only this model");
   cmd->add_option("--dataset", f->dataset, "only this data set");
-  cmd->add_option("--status", f->status, "only this status (running, done, failed, interrupted)");
+  cmd->add_option("--status", f->status, "only this status")
+      ->check(CLI::IsMember({"running", "done", "failed", "interrupted"}));
   cmd->add_option("--limit", f->limit, "at most this many rows (0: all)")->capture_default_str();
   cmd->callback([&cli, f] { cli.run([&] { return list_runs(cli.global, *f); }); });
 }

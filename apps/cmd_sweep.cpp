@@ -40,6 +40,39 @@ void add_sweep_options(CLI::App* cmd, SweepCommand& c) {
       ->capture_default_str();
   cmd->add_flag("--kill-stalled", o.kill_stalled,
                 "kill a worker silent for --stall-after seconds and record its run failed with the reason");
+  cmd->add_option("--backend", o.backend,
+                  "local: worker processes on this machine; slurm: one job array, one store shard per task, merged "
+                  "into --store (see the README's \"Running on a cluster\")")
+      ->check(CLI::IsMember({"local", "slurm"}))
+      ->capture_default_str();
+  auto& so = o.slurm;
+  const char* group = "Slurm backend";
+  cmd->add_option("--partition", so.partition, "sbatch --partition")->group(group);
+  cmd->add_option("--gres", so.gres, "sbatch --gres, e.g. gpu:1")->group(group);
+  cmd->add_option("--time", so.time, "sbatch --time per task, e.g. 12:00:00")->group(group);
+  cmd->add_option("--account", so.account, "sbatch --account")->group(group);
+  cmd->add_option("--cpus-per-task", so.cpus_per_task, "sbatch --cpus-per-task, also each task's LibTorch threads")
+      ->capture_default_str()
+      ->group(group);
+  cmd->add_option("--max-parallel", so.max_parallel, "tasks running at once (the %N of --array); 0: no limit")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str()
+      ->group(group);
+  cmd->add_option("--cells-per-task", so.cells_per_task, "cells each array task runs, one after another")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str()
+      ->group(group);
+  cmd->add_option("--sweep-dir", so.sweep_dir,
+                  "the sweep's folder: cells, scripts, shards, task logs (default: STORE's folder/slurm/SUITE; on a "
+                  "file system every node sees)")
+      ->group(group);
+  cmd->add_flag("--emit-only", so.emit_only, "write the job script (path on stdout), do not submit it")->group(group);
+  cmd->add_flag("--wait", so.wait, "wait until the array's tasks end, then merge the shards into --store")
+      ->group(group);
+  cmd->add_option("--poll-seconds", so.poll_seconds, "how often --wait asks squeue")
+      ->check(CLI::Range(0.1, 3600.0))
+      ->capture_default_str()
+      ->group(group);
   cmd->footer(suite_keys_help());
 }
 
@@ -51,7 +84,7 @@ int sweep(const GlobalOptions& g, SweepCommand& c) {
   c.options.device = g.device;
   c.options.bits.clear();
   for (const auto& b : c.bits) c.options.bits.push_back(parse_bit_width(b));
-  if (!c.options.dry_run) ensure_parent_dir(g.store);  // a dry run creates nothing
+  if (!c.options.dry_run && !c.options.status) ensure_parent_dir(g.store);  // reading creates nothing
   return run_sweep(c.options).failed > 0 ? 1 : 0;
 }
 
@@ -62,6 +95,9 @@ void add_sweep_commands(CLI::App& app, Cli& cli) {
   auto s = std::make_shared<SweepCommand>();
   add_sweep_options(sw, *s);
   sw->add_flag("--dry-run", s->options.dry_run, "list the cells that would run, run nothing");
+  sw->add_flag("--status", s->options.status,
+               "each cell's state (done, running, pending, failed with its log, ...) from the store, a Slurm sweep's "
+               "shards, squeue and sacct; runs and writes nothing");
   sw->callback([&cli, s] { cli.run([&] { return sweep(cli.global, *s); }); });
 
   auto* cmp = app.add_subcommand("compare", "sweep a suite (what is missing), then render its report");

@@ -36,6 +36,7 @@ void add_runs_command(CLI::App& app, Cli& cli);
 void add_sweep_commands(CLI::App& app, Cli& cli);  // sweep and compare
 void add_report_command(CLI::App& app, Cli& cli);
 void add_check_command(CLI::App& app, Cli& cli);
+void add_merge_command(CLI::App& app, Cli& cli);
 
 // `dfq report`'s options, shared with `dfq compare`.
 struct ReportCommand {

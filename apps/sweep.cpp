@@ -1,5 +1,7 @@
 #include "apps/sweep.h"
 
+#include "apps/slurm.h"
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>  // fmt::join (in format.h before fmt 11)
 #include <fcntl.h>
@@ -407,6 +409,9 @@ SweepSummary run_sweep(const SweepOptions& o) {
   if (!o.zoo.empty()) suite.zoo = o.zoo;
   if (o.smoke) suite.name += "-smoke";
   auto cells = expand_suite(suite, o);
+  if (o.backend != "local" && o.backend != "slurm")
+    throw InvalidInputError(fmt::format("--backend must be local or slurm, got '{}'", o.backend));
+  if (o.status) return print_sweep_status(suite, cells, o);  // reads only; needs no data
   try {
     check_inputs(suite);
   } catch (const Error& e) {
@@ -417,6 +422,10 @@ SweepSummary run_sweep(const SweepOptions& o) {
   check_parallelism(o.threads_per_job, "--threads-per-job", true);
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const int threads = o.threads_per_job > 0 ? o.threads_per_job : std::max(1, cores / o.jobs);
+  if (o.backend == "slurm" && !o.dry_run) {
+    check_parallelism(o.slurm.cpus_per_task, "--cpus-per-task", false);
+    return run_slurm_sweep(suite, cells, o);
+  }
 
   SweepSummary sum;
   sum.total = static_cast<int>(cells.size());

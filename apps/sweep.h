@@ -14,6 +14,18 @@
 
 namespace dfq {
 
+// The Slurm backend's settings (apps/slurm.h).
+struct SlurmOptions {
+  std::string partition, gres, time, account;  // sbatch's --partition, --gres, --time, --account
+  int cpus_per_task = 1;                       // also each task's LibTorch threads
+  int max_parallel = 0;                        // tasks at once (the %N of --array); 0: no limit
+  int cells_per_task = 1;
+  std::string sweep_dir;                       // empty: <store folder>/slurm/<suite>
+  bool emit_only = false;                      // write the script, do not submit
+  bool wait = false;                           // wait for the array, then merge
+  double poll_seconds = 10;                    // how often --wait asks squeue
+};
+
 struct SweepOptions {
   std::string suite;                 // name (configs/<name>.yaml) or path
   std::string configs_dir;           // empty: the project's configs/
@@ -39,6 +51,9 @@ struct SweepOptions {
   double stall_seconds = 3600;
   bool kill_stalled = false;
   std::string executable = "/proc/self/exe";  // the `dfq` binary the workers run
+  std::string backend = "local";              // local (worker processes) or slurm (a job array)
+  SlurmOptions slurm;
+  bool status = false;                        // print each cell's state, run nothing
 };
 
 // The suite's cells after the filters, as `dfq run` requests. Checks names (methods,

@@ -7,6 +7,9 @@ PKGS=(cmake ninja-build g++ make pkg-config zlib1g-dev libtorch-dev libopenblas0
       libturbojpeg0-dev python3-torch python3-pil)
 # python3-torch: the teacher-import test writes its state dicts with PyTorch; python3-pil: the
 # ImageNet reader's test compares its resize and crop with Pillow's
+# --with-slurm: also Slurm and munge, for the test that runs a sweep on a real single-node
+# Slurm (tests/apps/slurm_test.cpp; skipped, saying why, without them). CI passes it.
+if [ "${1:-}" = "--with-slurm" ]; then PKGS+=(slurm-wlm munge); fi
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

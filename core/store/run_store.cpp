@@ -52,6 +52,20 @@ const std::vector<std::string>& migrations() {
       R"sql(
       ALTER TABLE runs ADD COLUMN notes TEXT;
       )sql",
+      // 4 -> 5: runs from many stores in one (dfq merge: Slurm shards). `uid` names a run in
+      // every store it is copied to; `slurm_job` is the job (ARRAYJOB_TASK) it ran in;
+      // `merged_from` the shard it was copied from ("" when it was written here);
+      // `build_commit` the commit the binary was built from (git_sha is the checkout's);
+      // `cpu` the processor's model name (timings compare only on one model).
+      R"sql(
+      ALTER TABLE runs ADD COLUMN uid TEXT;
+      UPDATE runs SET uid = lower(hex(randomblob(16)));
+      CREATE UNIQUE INDEX runs_uid ON runs(uid);
+      ALTER TABLE runs ADD COLUMN slurm_job TEXT;
+      ALTER TABLE runs ADD COLUMN merged_from TEXT;
+      ALTER TABLE runs ADD COLUMN build_commit TEXT;
+      ALTER TABLE runs ADD COLUMN cpu TEXT;
+      )sql",
   };
   return steps;
 }
@@ -60,7 +74,8 @@ const char* kRunColumns =
     "id, suite, method, model, dataset, w_bits, a_bits, seed, config_json, config_hash, status, "
     "COALESCE(error,''), started_at, COALESCE(ended_at,''), COALESCE(git_sha,''), COALESCE(git_dirty,0), "
     "COALESCE(host,''), COALESCE(torch_version,''), COALESCE(threads,0), COALESCE(device,''), COALESCE(pid,0), "
-    "COALESCE(paper,''), COALESCE(year,0), COALESCE(notes,'[]')";
+    "COALESCE(paper,''), COALESCE(year,0), COALESCE(notes,'[]'), COALESCE(uid,''), COALESCE(slurm_job,''), "
+    "COALESCE(merged_from,''), COALESCE(build_commit,''), COALESCE(cpu,'')";
 
 RunRecord read_run(const Statement& s) {
   RunRecord r;
@@ -89,6 +104,11 @@ RunRecord read_run(const Statement& s) {
   r.year = static_cast<int>(s.int64(22));
   r.notes = nlohmann::json::parse(s.text(23), nullptr, /*allow_exceptions=*/false);
   if (!r.notes.is_array()) r.notes = nlohmann::json::array();  // unreadable: shown as none
+  r.uid = s.text(24);
+  r.slurm_job = s.text(25);
+  r.merged_from = s.text(26);
+  r.build_commit = s.text(27);
+  r.cpu = s.text(28);
   return r;
 }
 
@@ -104,6 +124,10 @@ std::string local_host() {
 }
 
 }  // namespace
+
+std::string cell_label(const RunKey& k) {
+  return fmt::format("{} W{}A{} seed {} (suite {})", k.method, k.w_bits, k.a_bits, k.seed, k.suite);
+}
 
 std::string utc_now() {
   std::time_t now = std::time(nullptr);
@@ -216,6 +240,12 @@ void RunStore::migrate() {
 
 int RunStore::schema_version() const { return db_->user_version(); }
 
+int RunStore::schema_version_of(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::file_size(path, ec) == 0 || ec) return 0;
+  return open_store_read_only(path)->user_version();
+}
+
 int64_t RunStore::recover_interrupted() {
   const std::string host = local_host();
   std::vector<int64_t> dead;
@@ -253,14 +283,16 @@ int64_t RunStore::insert_running(const RunKey& k, const std::string& config_json
                                  const std::vector<std::string>& notes) {
   Statement s(*db_,
               "INSERT INTO runs (suite, method, model, dataset, w_bits, a_bits, seed, config_json, config_hash, "
-              "status, started_at, git_sha, git_dirty, host, torch_version, threads, device, pid, paper, year, notes) "
-              "VALUES (?,?,?,?,?,?,?,?,?,'running',?,?,?,?,?,?,?,?,?,?,?)");
+              "status, started_at, git_sha, git_dirty, host, torch_version, threads, device, pid, paper, year, notes, "
+              "uid, slurm_job, build_commit, cpu) VALUES (?,?,?,?,?,?,?,?,?,'running',?,?,?,?,?,?,?,?,?,?,?,"
+              "lower(hex(randomblob(16))),?,?,?)");
   s.bind(1, k.suite).bind(2, k.method).bind(3, k.model).bind(4, k.dataset);
   s.bind(5, int64_t{k.w_bits}).bind(6, int64_t{k.a_bits}).bind(7, k.seed);
   s.bind(8, config_json).bind(9, config_hash).bind(10, utc_now());
   s.bind(11, env.git_sha).bind(12, int64_t{env.git_dirty}).bind(13, env.host).bind(14, env.torch_version);
   s.bind(15, int64_t{env.threads}).bind(16, env.device).bind(17, int64_t{getpid()});
-  s.bind(18, paper).bind(19, int64_t{year}).bind(20, nlohmann::json(notes).dump());
+  s.bind(18, paper).bind(19, int64_t{year}).bind(20, nlohmann::json(notes).dump()).bind(21, env.slurm_job);
+  s.bind(22, env.build_commit).bind(23, env.cpu);
   s.run();
   return db_->last_insert_id();
 }
@@ -290,12 +322,13 @@ void RunStore::adopt_run(int64_t run, const RunKey& k, const std::string& config
   Transaction tx(*db_);
   Statement u(*db_,
               "UPDATE runs SET pid=?, started_at=?, git_sha=?, git_dirty=?, host=?, torch_version=?, threads=?, "
-              "device=? WHERE id=? AND status='running' AND suite=? AND method=? AND model=? AND dataset=? AND "
-              "w_bits=? AND a_bits=? AND seed=? AND config_hash=?");
+              "device=?, slurm_job=?, build_commit=?, cpu=? WHERE id=? AND status='running' AND suite=? AND method=? AND "
+              "model=? AND dataset=? AND w_bits=? AND a_bits=? AND seed=? AND config_hash=?");
   u.bind(1, int64_t{getpid()}).bind(2, utc_now()).bind(3, env.git_sha).bind(4, int64_t{env.git_dirty});
-  u.bind(5, env.host).bind(6, env.torch_version).bind(7, int64_t{env.threads}).bind(8, env.device).bind(9, run);
-  u.bind(10, k.suite).bind(11, k.method).bind(12, k.model).bind(13, k.dataset);
-  u.bind(14, int64_t{k.w_bits}).bind(15, int64_t{k.a_bits}).bind(16, k.seed).bind(17, config_hash);
+  u.bind(5, env.host).bind(6, env.torch_version).bind(7, int64_t{env.threads}).bind(8, env.device);
+  u.bind(9, env.slurm_job).bind(10, env.build_commit).bind(11, env.cpu).bind(12, run);
+  u.bind(13, k.suite).bind(14, k.method).bind(15, k.model).bind(16, k.dataset);
+  u.bind(17, int64_t{k.w_bits}).bind(18, int64_t{k.a_bits}).bind(19, k.seed).bind(20, config_hash);
   u.run();
   if (db_->changes() != 1)
     throw InvalidInputError(fmt::format("run {} in {} is not a running claim of this cell and configuration; start "
@@ -389,6 +422,87 @@ std::optional<RunRecord> RunStore::find_done(const RunKey& k, const std::string&
   s.bind(5, int64_t{k.w_bits}).bind(6, int64_t{k.a_bits}).bind(7, k.seed).bind(8, config_hash);
   if (s.step()) return read_run(s);
   return std::nullopt;
+}
+
+std::optional<RunRecord> RunStore::find_uid(const std::string& uid) const {
+  Statement s(*db_, fmt::format("SELECT {} FROM runs WHERE uid=?", kRunColumns));
+  s.bind(1, uid);
+  if (!s.step()) return std::nullopt;
+  auto r = read_run(s);
+  as_seen(r);
+  return r;
+}
+
+namespace {
+
+// What a copy of a run must agree on with the original: the cell, its configuration, its
+// status, and every metric and curve point (values compared exactly: a copy is bytes).
+std::string run_difference(const RunRecord& a, const std::map<std::string, double>& am,
+                           const std::vector<CurvePoint>& ac, const RunRecord& b,
+                           const std::map<std::string, double>& bm, const std::vector<CurvePoint>& bc) {
+  if (a.key.suite != b.key.suite || a.key.method != b.key.method || a.key.model != b.key.model ||
+      a.key.dataset != b.key.dataset || a.key.w_bits != b.key.w_bits || a.key.a_bits != b.key.a_bits ||
+      a.key.seed != b.key.seed)
+    return "another cell";
+  if (a.config_hash != b.config_hash) return fmt::format("config hash {} vs {}", a.config_hash, b.config_hash);
+  if (a.status != b.status) return fmt::format("status {} vs {}", a.status, b.status);
+  if (am != bm) {
+    for (const auto& [k, v] : am)
+      if (!bm.count(k) || bm.at(k) != v) return fmt::format("metric {}", k);
+    return "the set of metrics";
+  }
+  if (ac.size() != bc.size()) return fmt::format("{} vs {} curve points", ac.size(), bc.size());
+  for (size_t i = 0; i < ac.size(); ++i)
+    if (ac[i].step != bc[i].step || ac[i].key != bc[i].key || ac[i].value != bc[i].value)
+      return fmt::format("curve {} at step {}", ac[i].key, ac[i].step);
+  return "";
+}
+
+}  // namespace
+
+RunStore::Import RunStore::import_run(const RunRecord& r, const std::map<std::string, double>& metrics,
+                                      const std::vector<CurvePoint>& curves, const std::string& merged_from) {
+  if (r.uid.empty()) throw InvalidInputError(fmt::format("run {} from {} has no uid; not merged", r.id, merged_from));
+  Transaction tx(*db_);
+  if (auto have = find_uid(r.uid)) {
+    const auto why = run_difference(r, metrics, curves, *have, this->metrics(have->id), this->curves(have->id));
+    if (!why.empty())
+      throw InvalidInputError(fmt::format(
+          "run {} ({}) from {} exists in {} as run {} with different content ({}); not merged: find out which copy "
+          "is right before merging again",
+          r.uid, cell_label(r.key), merged_from, path_, have->id, why));
+    return {false, have->id};
+  }
+  Statement s(*db_,
+              "INSERT INTO runs (suite, method, model, dataset, w_bits, a_bits, seed, config_json, config_hash, "
+              "status, error, started_at, ended_at, git_sha, git_dirty, host, torch_version, threads, device, pid, "
+              "paper, year, notes, uid, slurm_job, merged_from, build_commit, cpu) "
+              "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  s.bind(1, r.key.suite).bind(2, r.key.method).bind(3, r.key.model).bind(4, r.key.dataset);
+  s.bind(5, int64_t{r.key.w_bits}).bind(6, int64_t{r.key.a_bits}).bind(7, r.key.seed);
+  s.bind(8, r.config_json).bind(9, r.config_hash).bind(10, r.status);
+  if (r.error.empty())
+    s.bind_null(11);
+  else
+    s.bind(11, r.error);
+  s.bind(12, r.started_at).bind(13, r.ended_at).bind(14, r.git_sha).bind(15, int64_t{r.git_dirty});
+  s.bind(16, r.host).bind(17, r.torch_version).bind(18, int64_t{r.threads}).bind(19, r.device).bind(20, r.pid);
+  s.bind(21, r.paper).bind(22, int64_t{r.year}).bind(23, r.notes.dump()).bind(24, r.uid).bind(25, r.slurm_job);
+  s.bind(26, merged_from).bind(27, r.build_commit).bind(28, r.cpu);
+  s.run();
+  const int64_t id = db_->last_insert_id();
+  Statement m(*db_, "INSERT INTO metrics (run_id, key, value) VALUES (?,?,?)");
+  for (const auto& [key, value] : metrics) {
+    m.bind(1, id).bind(2, key).bind(3, value);
+    m.run();
+  }
+  Statement c(*db_, "INSERT INTO curves (run_id, step, key, value) VALUES (?,?,?,?)");
+  for (const auto& p : curves) {
+    c.bind(1, id).bind(2, p.step).bind(3, p.key).bind(4, p.value);
+    c.run();
+  }
+  tx.commit();
+  return {true, id};
 }
 
 std::map<std::string, double> RunStore::metrics(int64_t run) const {

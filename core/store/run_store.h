@@ -34,7 +34,15 @@ struct RunRecord {
   std::string paper;  // the method's paper, as its descriptor names it
   int year = 0;
   nlohmann::json notes = nlohmann::json::array();  // how the run departs from the official code (strings)
+  std::string uid;          // names the run in every store it is merged into (schema 5)
+  std::string slurm_job;    // ARRAYJOB_TASK (or the job id) it ran in; "" outside Slurm
+  std::string merged_from;  // the store it was copied from by dfq merge; "" if written here
+  std::string build_commit;  // the commit the binary was built from ("+dirty": local changes)
+  std::string cpu;           // the processor's model name (/proc/cpuinfo); "" where unknown
 };
+
+// "method W4A4 seed 0 (suite S)", for messages.
+std::string cell_label(const RunKey& key);
 
 struct CurvePoint {
   int64_t step;
@@ -49,7 +57,7 @@ struct RunFilter {
 
 class RunStore {
  public:
-  static constexpr int kSchemaVersion = 4;
+  static constexpr int kSchemaVersion = 5;
 
   enum class Access { ReadWrite, ReadOnly };
   // ReadWrite creates the store if needed, migrates it forward and marks `running` runs of
@@ -93,12 +101,27 @@ class RunStore {
   // status: "failed" or "interrupted"; metrics already logged are kept out of reports by status.
   void end_run(int64_t run, const std::string& status, const std::string& error);
 
+  // Copies a run from another store (dfq merge) with its metrics and curves, keeping its
+  // uid, provenance and times; `merged_from` names the store it came from. A run whose uid
+  // is here already is left alone when its content is the same (merging twice adds nothing)
+  // and refused with InvalidInputError naming the difference otherwise.
+  struct Import {
+    bool added = false;
+    int64_t run_id = 0;  // here
+  };
+  Import import_run(const RunRecord& run, const std::map<std::string, double>& metrics,
+                    const std::vector<CurvePoint>& curves, const std::string& merged_from);
+  std::optional<RunRecord> find_uid(const std::string& uid) const;
+
   std::vector<RunRecord> list_runs(const RunFilter& filter = {}) const;
   std::optional<RunRecord> get_run(int64_t run) const;
   std::optional<RunRecord> find_done(const RunKey& key, const std::string& config_hash) const;
   std::map<std::string, double> metrics(int64_t run) const;
   std::vector<CurvePoint> curves(int64_t run) const;
   int schema_version() const;
+  // The schema version of the store file at `path` (0: its schema is not created yet, as
+  // while a Slurm task is starting), read without migrating or checking it.
+  static int schema_version_of(const std::string& path);
   // Marks `running` runs of dead local processes as interrupted; returns how many.
   int64_t recover_interrupted();
   const std::string& path() const { return path_; }

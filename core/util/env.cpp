@@ -1,5 +1,7 @@
 #include "core/util/env.h"
 
+#include "core/util/build_info.h"
+
 #include <malloc.h>
 
 #include <torch/torch.h>
@@ -9,6 +11,7 @@
 #include <array>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 
 namespace dfq {
 
@@ -49,7 +52,31 @@ Environment capture_environment(const std::string& device) {
   e.torch_version = TORCH_VERSION;
   e.threads = torch::get_num_threads();
   e.device = device;
+  e.slurm_job = slurm_job_from_environment();
+  e.build_commit = build_commit();
+  e.cpu = cpu_model();
   return e;
+}
+
+std::string cpu_model() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("model name", 0) == 0) {
+      const auto colon = line.find(':');
+      return colon == std::string::npos ? "" : line.substr(line.find_first_not_of(" \t", colon + 1));
+    }
+  return "";
+}
+
+std::string slurm_job_from_environment() {
+  auto var = [](const char* name) -> std::string {
+    const char* v = std::getenv(name);
+    return v ? v : "";
+  };
+  const auto array_job = var("SLURM_ARRAY_JOB_ID"), task = var("SLURM_ARRAY_TASK_ID");
+  if (!array_job.empty() && !task.empty()) return array_job + "_" + task;
+  return var("SLURM_JOB_ID");
 }
 
 }  // namespace dfq

@@ -5,13 +5,24 @@
 namespace dfq {
 
 struct Environment {
-  std::string git_sha;   // "unknown" outside a git checkout
+  std::string git_sha;   // the checkout the run starts in; "unknown" outside a git checkout
   bool git_dirty = false;
+  std::string build_commit;  // the commit the binary was built from (core/util/build_info.h)
   std::string host;
   std::string torch_version;
   int threads = 1;
   std::string device = "cpu";  // "cpu" or "cuda:N": where the run computed
+  // The Slurm job the run ran in: "ARRAYJOB_TASK" for a job-array task, the job id for a
+  // plain job, "" outside Slurm (from SLURM_ARRAY_JOB_ID, SLURM_ARRAY_TASK_ID, SLURM_JOB_ID).
+  std::string slurm_job;
+  std::string cpu;  // the processor's model name, from /proc/cpuinfo ("" where it has none)
 };
+
+// The processor's model name ("AMD EPYC 7B13"), as lscpu's "Model name"; "" when unknown.
+std::string cpu_model();
+
+// The Slurm job of this process, as Environment::slurm_job.
+std::string slurm_job_from_environment();
 
 // `device`: where the run computes ("cpu" or "cuda:N").
 Environment capture_environment(const std::string& device = "cpu");

@@ -1,5 +1,5 @@
 // Typed exceptions whose messages name the offending value and the fix.
-// The CLI prints what() on one line and exits non-zero.
+// The CLI prints what() on one line and exits non-zero (2 for a UsageError, else 1).
 #pragma once
 #include <stdexcept>
 #include <string>
@@ -15,6 +15,12 @@ class Error : public std::runtime_error {
 class InvalidInputError : public Error {
  public:
   using Error::Error;
+};
+
+// A command-line value the command refuses (exit code 2, as for a parse error).
+class UsageError : public InvalidInputError {
+ public:
+  using InvalidInputError::InvalidInputError;
 };
 
 // A file the run needs is absent; the message says how to obtain it.

@@ -47,9 +47,9 @@ int max_parallelism() { return 4 * static_cast<int>(std::max(1u, std::thread::ha
 
 void check_parallelism(int n, const char* what, bool zero_means_auto) {
   if (n < (zero_means_auto ? 0 : 1))
-    throw InvalidInputError(fmt::format("{} {} must be {}", what, n, zero_means_auto ? "0 (all cores) or more" : "1 or more"));
+    throw UsageError(fmt::format("{} {} must be {}", what, n, zero_means_auto ? "0 (all cores) or more" : "1 or more"));
   if (n > max_parallelism())
-    throw InvalidInputError(fmt::format("{} {} is more than 4x this machine's {} hardware threads (at most {})", what, n,
+    throw UsageError(fmt::format("{} {} is more than 4x this machine's {} hardware threads (at most {})", what, n,
                                         max_parallelism() / 4, max_parallelism()));
 }
 

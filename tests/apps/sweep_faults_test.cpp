@@ -77,7 +77,8 @@ TEST(SweepFaults, KilledSweepTakesItsWorkersAlongAndAReRunDoesNotDuplicate) {
   int64_t worker = 0, run_id = 0;
   for (int i = 0; i < 600 && worker == 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    if (!std::filesystem::exists(dir.file("runs.sqlite"))) continue;
+    // The sweep creates the store: until its schema is written the file may be empty.
+    if (RunStore::schema_version_of(dir.file("runs.sqlite")) == 0) continue;
     RunStore store(dir.file("runs.sqlite"));
     for (const auto& r : store.list_runs())
       if (r.status == "running" && r.pid != sweep && r.pid > 0) {

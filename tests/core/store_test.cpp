@@ -32,6 +32,8 @@ Environment env() {
   e.host = "h";
   e.threads = 2;
   e.device = "cpu";
+  e.build_commit = "def+dirty";
+  e.cpu = "Test CPU 9000";
   return e;
 }
 
@@ -49,6 +51,9 @@ TEST(RunStore, RoundTripsRunsMetricsAndCurves) {
   EXPECT_EQ(r->status, "done");
   EXPECT_EQ(r->key.w_bits, 4);
   EXPECT_EQ(r->git_sha, "abc");
+  EXPECT_EQ(r->build_commit, "def+dirty");
+  EXPECT_EQ(r->cpu, "Test CPU 9000");
+  EXPECT_EQ(r->uid.size(), 32u);  // 16 random bytes in hex
   EXPECT_DOUBLE_EQ(store.metrics(id).at("top1"), 81.25);
   EXPECT_EQ(store.curves(id).size(), 3u);
   EXPECT_TRUE(store.find_done(key("gdfq"), "h1").has_value());
@@ -79,7 +84,7 @@ TEST(RunStore, MigratesVersionOneForward) {
     )sql");
   }
   RunStore store(path);
-  EXPECT_EQ(store.schema_version(), 4);
+  EXPECT_EQ(store.schema_version(), 5);
   auto runs = store.list_runs();
   ASSERT_EQ(runs.size(), 1u);
   EXPECT_EQ(runs[0].key.method, "gdfq");
@@ -87,6 +92,11 @@ TEST(RunStore, MigratesVersionOneForward) {
   EXPECT_EQ(runs[0].paper, "");  // unknown for runs recorded before step 3
   EXPECT_TRUE(runs[0].notes.empty());  // and no notes before step 4
   EXPECT_DOUBLE_EQ(store.metrics(runs[0].id).at("top1"), 88.5);
+  // Step 5 gives every old run a uid (32 hex digits) and no Slurm job or merge origin.
+  EXPECT_EQ(runs[0].uid.size(), 32u);
+  EXPECT_EQ(runs[0].uid.find_first_not_of("0123456789abcdef"), std::string::npos) << runs[0].uid;
+  EXPECT_EQ(runs[0].slurm_job, "");
+  EXPECT_EQ(runs[0].merged_from, "");
   // New runs record their pid, paper and year in the migrated columns.
   auto id = store.begin_run(key("noise"), "{}", "y", env(), "A Paper (Someone et al., Venue)", 2021,
                             {"differs: one", "differs: two"});

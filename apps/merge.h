@@ -1,0 +1,22 @@
+// `dfq merge SHARD... --into STORE`: copies the finished runs of other stores (the Slurm
+// backend's shards, one per task, or any store) into one, with their metrics and curves.
+// A run keeps its uid, host, Slurm job and times, and records the shard it came from.
+// Merging the same shard twice adds nothing; a run whose uid exists with other content is
+// refused before anything of that shard is written.
+#pragma once
+#include <string>
+#include <vector>
+
+namespace dfq {
+
+struct MergeSummary {
+  int shards = 0;
+  int added = 0;       // runs copied
+  int present = 0;     // already in the store with the same content
+  int unfinished = 0;  // running, failed or interrupted runs of the shards: not copied
+};
+
+// Opens each shard read-only (checking its integrity) and `into` for writing.
+MergeSummary merge_stores(const std::vector<std::string>& shards, const std::string& into);
+
+}  // namespace dfq

@@ -1,0 +1,150 @@
+// Command-line conventions (#16 §1): global options after the subcommand, --version, exit
+// codes (0 success, 1 failure, 2 usage, check's 3), one line naming each bad value, and a
+// `dfq check` hint that works when pasted. Real `dfq` processes on hand-filled stores.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <fstream>
+
+#include "core/store/run_store.h"
+#include "tests/test_util.h"
+
+namespace dfq {
+namespace {
+
+struct Result {
+  int code = -1;
+  std::string output;  // stdout and stderr together
+};
+
+// Runs `dfq ARGS` (ARGS as the shell reads them) and returns its exit code and output.
+Result dfq(const testing::TempDir& dir, const std::string& args) {
+  const std::string out = dir.file("cli-output.txt");
+  const int status = std::system((std::string(DFQ_CLI) + " " + args + " > " + out + " 2>&1").c_str());
+  std::ifstream in(out);
+  Result r;
+  r.output.assign(std::istreambuf_iterator<char>(in), {});
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return r;
+}
+
+void add_done_run(RunStore& store, const std::string& method, double top1) {
+  RunKey k;
+  k.suite = "clitest";  // no configs/clitest.yaml: reports and the gate take every run of the suite
+  k.method = method;
+  k.model = "lenet5";
+  k.dataset = "fashion-mnist";
+  k.w_bits = k.a_bits = 4;
+  k.seed = 0;
+  Environment e;
+  e.host = "test";
+  const auto id = store.begin_run(k, "{}", "h", e, method, 2020);
+  store.log_curves(id, 1, {{"test_top1", top1}});
+  store.finish_run(id, {{"top1", top1}, {"fp_top1", 90.0}});
+}
+
+TEST(Cli, GlobalOptionsWorkAfterTheSubcommandAndAreInItsHelp) {
+  testing::TempDir dir;
+  {
+    RunStore store(dir.file("runs.sqlite"));
+    add_done_run(store, "gdfq", 80.0);
+  }
+  // --store after the subcommand's name reaches the command: the run is listed.
+  auto r = dfq(dir, "runs --store " + dir.file("runs.sqlite") + " --quiet");
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("gdfq"), std::string::npos) << r.output;
+  // ... and a missing store given there is named in the error (and not created).
+  r = dfq(dir, "runs --store " + dir.file("missing.sqlite"));
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_NE(r.output.find(dir.file("missing.sqlite")), std::string::npos) << r.output;
+  EXPECT_FALSE(std::ifstream(dir.file("missing.sqlite")).good());
+  r = dfq(dir, "run --help");
+  EXPECT_EQ(r.code, 0);
+  for (const char* option : {"--store", "--threads", "--cache", "--quiet", "--device"})
+    EXPECT_NE(r.output.find(option), std::string::npos) << option << " missing from run --help:\n" << r.output;
+}
+
+TEST(Cli, VersionNamesTheBuild) {
+  testing::TempDir dir;
+  const auto r = dfq(dir, "--version");
+  EXPECT_EQ(r.code, 0) << r.output;
+  for (const char* part : {"dfqbench 0.", "commit ", "build ", "LibTorch 1.", "CUDA "})
+    EXPECT_NE(r.output.find(part), std::string::npos) << part << " missing from:\n" << r.output;
+}
+
+TEST(Cli, UsageErrorsExitTwoWithOneLineNamingTheValue) {
+  testing::TempDir dir;
+  {
+    RunStore store(dir.file("runs.sqlite"));
+    add_done_run(store, "gdfq", 80.0);
+  }
+  const std::string store = " --store " + dir.file("runs.sqlite");
+  struct Case {
+    std::string args, says;
+  };
+  const std::vector<Case> cases = {
+      {"runs --no-such-option", "--no-such-option"},
+      {"runs --status bogus" + store, "bogus"},
+      {"--threads 0 list", "--threads must be 1 or more"},
+      {"list --threads 100000", "--threads 100000 is more than"},
+      {"--threads many list", "whole number"},
+      {"report --suite clitest --metric bogus --out " + dir.file("rep") + store, "--metric 'bogus'"},
+      {"report --suite clitest --baseline zzz --out " + dir.file("rep") + store, "--baseline 'zzz' is not a method"},
+      {"report --suite clitest --methods gdfq,nope --out " + dir.file("rep") + store, "'nope' is not a method"},
+      {"check --suite clitest --atol -1 --reference " + dir.file("ref.yaml") + store, "--atol"},
+  };
+  for (const auto& c : cases) {
+    const auto r = dfq(dir, c.args);
+    EXPECT_EQ(r.code, 2) << c.args << ":\n" << r.output;
+    EXPECT_NE(r.output.find(c.says), std::string::npos) << c.args << ":\n" << r.output;
+  }
+  // The report's metric check lists what the runs have.
+  const auto r = dfq(dir, "report --suite clitest --metric bogus --out " + dir.file("rep") + store);
+  EXPECT_NE(r.output.find("top1"), std::string::npos) << r.output;
+  EXPECT_FALSE(std::ifstream(dir.file("rep/report.md")).good()) << "nothing rendered on a usage error";
+  // A good report still exits 0.
+  EXPECT_EQ(dfq(dir, "report --suite clitest --out " + dir.file("rep") + store).code, 0);
+}
+
+TEST(Cli, CheckExitCodesAndItsHintWorksWhenPasted) {
+  testing::TempDir dir;
+  {
+    RunStore store(dir.file("runs.sqlite"));
+    add_done_run(store, "gdfq", 80.0);
+  }
+  const std::string store = " --store " + dir.file("runs.sqlite");
+  const std::string ref = dir.file("ref.yaml");
+  ASSERT_EQ(dfq(dir, "check --suite clitest --write --atol 2.5 --reference " + ref + store).code, 0);
+  EXPECT_EQ(dfq(dir, "check --suite clitest --reference " + ref + store).code, 0);
+
+  // A better run than the reference by more than atol: exit 3 and a hint to rewrite it.
+  {
+    RunStore s(dir.file("runs.sqlite"));
+    add_done_run(s, "gdfq", 85.0);
+  }
+  auto r = dfq(dir, "check --suite clitest --reference " + ref + store);
+  EXPECT_EQ(r.code, 3) << r.output;
+  const auto open = r.output.find("`build/dfq ");
+  ASSERT_NE(open, std::string::npos) << r.output;
+  const auto close = r.output.find('`', open + 1);
+  ASSERT_NE(close, std::string::npos);
+  const std::string hint = r.output.substr(open + 1 + std::string("build/dfq ").size(), close - open - 11);
+  // Pasted (with this build's binary for build/dfq), it rewrites the reference and keeps atol 2.5.
+  r = dfq(dir, hint);
+  EXPECT_EQ(r.code, 0) << hint << ":\n" << r.output;
+  std::ifstream in(ref);
+  const std::string text((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_NE(text.find("atol: 2.5"), std::string::npos) << text;
+  EXPECT_NE(text.find("top1: 85"), std::string::npos) << text;
+  EXPECT_EQ(dfq(dir, "check --suite clitest --reference " + ref + store).code, 0);
+
+  // A worse run by more than atol: exit 1.
+  {
+    RunStore s(dir.file("runs.sqlite"));
+    add_done_run(s, "gdfq", 70.0);
+  }
+  EXPECT_EQ(dfq(dir, "check --suite clitest --reference " + ref + store).code, 1);
+}
+
+}  // namespace
+}  // namespace dfq
