@@ -149,6 +149,7 @@ th:first-child,td:first-child{text-align:left}th{background:#f3f3f3}.pub{color:#
     s += "</div>\n";
   }
   s += appendix;
+  s += render_provenance_html(rep.provenance);
   s += "</body></html>\n";
   return s;
 }

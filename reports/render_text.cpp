@@ -135,7 +135,7 @@ std::string render_markdown(const Report& rep) {
   std::string s;
   for (const auto& g : rep.groups) s += accuracy_table(g, o.metric);
   for (const auto& g : rep.groups) s += deployment_table(g);
-  return s + deviations(rep) + notes(rep);
+  return s + deviations(rep) + notes(rep) + render_provenance_markdown(rep.provenance);
 }
 
 std::string render_csv(const Report& rep) {

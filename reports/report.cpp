@@ -192,7 +192,11 @@ Report build_report(const RunStore& store, const ReportOptions& o, const std::ve
     groups[{r.key.dataset, r.key.model}][sel.row][{r.key.w_bits, r.key.a_bits}][r.key.seed] = {r, sel.metrics};
     label_run.emplace(sel.row, r);
     ++report.runs;
+    report.selected.push_back(sel);
   }
+  std::vector<RunRecord> used;
+  for (const auto& sel : report.selected) used.push_back(sel.run);
+  report.provenance = collect_provenance(store.path(), used);
   for (const auto& [dm, rows] : groups) {
     ReportGroup g;
     g.dataset = dm.first;

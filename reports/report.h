@@ -11,6 +11,7 @@
 
 #include "core/store/run_store.h"
 #include "core/config/suite.h"
+#include "reports/provenance.h"
 #include "reports/selection.h"
 #include "reports/statistics.h"
 
@@ -80,6 +81,8 @@ struct Report {
   std::vector<ReportGroup> groups;
   int64_t runs = 0;
   LeftOut left_out;  // runs under the suite's name with other settings, not in the tables
+  std::vector<SelectedRun> selected;  // the runs the tables read (runs.csv), newest first
+  Provenance provenance;              // of `selected`
 };
 
 Report build_report(const RunStore& store, const ReportOptions& options, const std::vector<PublishedRow>& published);

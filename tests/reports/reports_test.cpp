@@ -163,6 +163,40 @@ TEST(Report, NamesTheDevicesWhenRunsLeftTheCpu) {
             std::vector<std::string>{"runs by device: cpu 1, cuda:0 2; deployment figures are CPU measurements for all"});
 }
 
+// #16 §2: every report says how its numbers were obtained, from the runs it read.
+TEST(Report, SaysHowItsNumbersWereObtained) {
+  testing::TempDir dir;
+  RunStore store(dir.file("runs.sqlite"));
+  RunKey k;
+  k.suite = "s";
+  k.method = "adasg";
+  k.model = "resnet20";
+  k.dataset = "cifar10";
+  k.w_bits = k.a_bits = 4;
+  for (int64_t seed : {0, 1}) {
+    k.seed = seed;
+    auto e = env();
+    e.host = seed == 0 ? "alpha" : "beta";
+    e.cpu = "Test CPU 9000";
+    e.threads = 2;
+    store.finish_run(store.begin_run(k, "{}", "h", e, "AdaSG", 2023), {{"top1", 80.0}});
+  }
+  ReportOptions o;
+  o.suite = "s";
+  const auto rep = build_report(store, o, {});
+  EXPECT_EQ(rep.provenance.runs, 2);
+  EXPECT_EQ(rep.provenance.hosts, (std::vector<std::string>{"alpha", "beta"}));
+  EXPECT_EQ(rep.provenance.cpus, std::vector<std::string>{"Test CPU 9000"});
+  const auto md = render_markdown(rep);
+  EXPECT_NE(md.find("#### How these numbers were obtained"), std::string::npos) << md;
+  EXPECT_NE(md.find("- hosts: alpha, beta\n"), std::string::npos) << md;
+  EXPECT_NE(md.find("- processors: Test CPU 9000\n"), std::string::npos) << md;
+  EXPECT_NE(md.find("- threads per run: 2\n"), std::string::npos) << md;
+  const auto html = render_html(rep);
+  EXPECT_NE(html.find("<th>processors</th><td>Test CPU 9000</td>"), std::string::npos);
+  EXPECT_LT(html.find("How these numbers were obtained"), html.find("</body>"));
+}
+
 // #17 item 3: thread counts change the numbers by rounding; a row that mixes them says so.
 TEST(Report, NamesTheThreadCountsWhenARowMixesThem) {
   testing::TempDir dir;
