@@ -117,6 +117,8 @@ int render_report(const GlobalOptions& g, const ReportCommand& rc) {
   const auto md = render_markdown(report) + render_claims_markdown(claims, o.metric);
   write("report.md", md);
   write("report.csv", render_csv(report));
+  write("runs.csv", render_runs_csv(report));
+  write("report.json", report_json(report).dump(2) + "\n");
   const auto html = write("report.html", render_html(report, render_claims_html(claims, o.metric)));
   // Data set and model names come from the store (possibly shared): only a safe alphabet
   // reaches the file name.
@@ -124,7 +126,8 @@ int render_report(const GlobalOptions& g, const ReportCommand& rc) {
     write(fmt::format("top1-vs-bits-{}-{}.svg", safe_component(grp.dataset), safe_component(grp.model)),
           render_bits_plot(grp, o.metric));
   if (rc.print) fmt::print("{}\n", md);
-  fmt::print(stderr, "report of {} runs written to {}/ (report.md, report.csv, {})\n", report.runs, dir,
+  fmt::print(stderr, "report of {} runs written to {}/ (report.md, report.csv with a row per cell, runs.csv with a row per run, "
+             "report.json, {})\n", report.runs, dir,
              std::filesystem::path(html).filename().string());
   const auto left = left_out_text(report.left_out.runs, report.left_out.example_run, report.left_out.example_why);
   if (!left.empty()) fmt::print(stderr, "note: {}\n", left);

@@ -5,14 +5,22 @@
 
 #include "apps/commands.h"
 #include "core/store/run_store.h"
+#include "reports/inspect.h"
 
 namespace dfq {
 namespace {
 
-int list_runs(const GlobalOptions& g, const RunFilter& filter) {
+int list_runs(const GlobalOptions& g, const RunFilter& filter, const std::string& format) {
   RunStore store(g.store, RunStore::Access::ReadOnly);  // creates and changes nothing
   store.verify_integrity();
   auto runs = store.list_runs(filter);
+  if (format != "table") {
+    std::vector<RunView> views;
+    for (const auto& r : runs) views.push_back({r, store.metrics(r.id), {}});
+    if (format == "csv") fmt::print("{}", render_runs_list_csv(views));
+    else fmt::print("{}\n", runs_list_json(views).dump(2));
+    return 0;
+  }
   if (runs.empty()) {
     fmt::print("no runs in {}\n", g.store);
     return 0;
@@ -42,7 +50,11 @@ void add_runs_command(CLI::App& app, Cli& cli) {
   cmd->add_option("--status", f->status, "only this status")
       ->check(CLI::IsMember({"running", "done", "failed", "interrupted"}));
   cmd->add_option("--limit", f->limit, "at most this many rows (0: all)")->capture_default_str();
-  cmd->callback([&cli, f] { cli.run([&] { return list_runs(cli.global, *f); }); });
+  auto format = std::make_shared<std::string>("table");
+  cmd->add_option("--format", *format, "table (for reading), csv (RFC 4180) or json (an array of runs)")
+      ->check(CLI::IsMember({"table", "csv", "json"}))
+      ->capture_default_str();
+  cmd->callback([&cli, f, format] { cli.run([&] { return list_runs(cli.global, *f, *format); }); });
 }
 
 }  // namespace dfq

@@ -59,6 +59,7 @@ int main(int argc, char** argv) {
   dfq::add_report_command(app, cli);
   dfq::add_check_command(app, cli);
   dfq::add_merge_command(app, cli);
+  dfq::add_show_commands(app, cli);
   std::function<void(CLI::App&)> add_to_subcommands = [&](CLI::App& parent) {
     for (auto* sub : parent.get_subcommands([](CLI::App*) { return true; })) {
       add_global_options(*sub, g);

@@ -142,7 +142,7 @@ std::string render_csv(const Report& rep) {
   std::string s =
       "dataset,model,method,label,w_bits,a_bits,metric,n,mean,std,min,max,seeds,val_selected_mean,best_test_mean,"
       "published,published_rerun,baseline,p_value\n";
-  auto q = [](const std::string& t) { return "\"" + t + "\""; };
+  auto q = [](const std::string& t) { return csv_field(t); };
   for (const auto& g : rep.groups)
     for (const auto& r : g.rows)
       for (const auto& c : r.cells) {

@@ -91,6 +91,13 @@ Report build_report(const RunStore& store, const ReportOptions& options, const s
 // HTML page (inline CSS, SVG plots of top-1 against bit-width and of per-epoch curves).
 std::string render_markdown(const Report& report);
 std::string render_csv(const Report& report);
+// One row per run the tables read: its cell, the metric, its main metrics and provenance
+// (render_export.cpp). Fields follow RFC 4180.
+std::string render_runs_csv(const Report& report);
+// Everything the tables show (cells with their seeds' values and run ids, p-values,
+// deployment figures, notes) and the provenance, as one JSON document; non-finite
+// values are null.
+nlohmann::json report_json(const Report& report);
 // `appendix`: HTML sections placed after the tables (the claims).
 std::string render_html(const Report& report, const std::string& appendix = "");
 // The top-1 against bit-width plot of one group, as a standalone SVG file.

@@ -36,6 +36,7 @@ Study build_study(const RunStore& store, const std::string& suite, const std::ve
   // (data set, model) -> (bits, method rank, label) -> one cell per variant
   using RowKey = std::tuple<int, int, long, std::string>;
   std::map<std::pair<std::string, std::string>, std::map<RowKey, StudyRow>> groups;
+  std::vector<RunRecord> used;
   for (size_t v = 0; v < variants.size(); ++v) {
     ReportOptions o;
     o.suite = variant_suite_name(suite, variants[v].name);
@@ -45,6 +46,7 @@ Study build_study(const RunStore& store, const std::string& suite, const std::ve
     if (mismatch_for) o.mismatch = mismatch_for(o.suite);
     const auto report = build_report(store, o, {});
     study.runs += report.runs;
+    for (const auto& sel : report.selected) used.push_back(sel.run);
     if (report.left_out.runs > 0 && study.left_out.runs == 0) study.left_out = report.left_out;
     else study.left_out.runs += report.left_out.runs;
     for (const auto& g : report.groups)
@@ -70,6 +72,7 @@ Study build_study(const RunStore& store, const std::string& suite, const std::ve
     }
     study.groups.push_back(std::move(g));
   }
+  study.provenance = collect_provenance(store.path(), used);
   return study;
 }
 
@@ -144,7 +147,8 @@ std::string render_study_markdown(const Study& st) {
   if (diverged)
     s += "‡ diverged: a non-finite loss ended that run's training; it reports its last evaluated epoch.\n\n";
   const auto left = left_out_text(st.left_out.runs, st.left_out.example_run, st.left_out.example_why);
-  return s + fmt::format("{} runs.{}\n", st.runs, left.empty() ? "" : " " + left);
+  return s + fmt::format("{} runs.{}\n\n", st.runs, left.empty() ? "" : " " + left) +
+         render_provenance_markdown(st.provenance);
 }
 
 std::string render_study_csv(const Study& st) {

@@ -10,6 +10,7 @@
 
 #include "core/config/suite.h"
 #include "core/store/run_store.h"
+#include "reports/provenance.h"
 #include "reports/selection.h"
 #include "reports/statistics.h"
 
@@ -45,6 +46,7 @@ struct Study {
   std::vector<StudyGroup> groups;
   int64_t runs = 0;
   LeftOut left_out;  // over all variants
+  Provenance provenance;  // of the runs every variant's table read
 };
 
 // The suite's variants as recorded in the store ("<suite>@<variant>"): those of `known`

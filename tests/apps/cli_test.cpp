@@ -146,5 +146,39 @@ TEST(Cli, CheckExitCodesAndItsHintWorksWhenPasted) {
   EXPECT_EQ(dfq(dir, "check --suite clitest --reference " + ref + store).code, 1);
 }
 
+// #16 §2: `dfq runs --format json` is JSON that python3's json.tool accepts; show and diff
+// find runs by id, and a bad run or format is a usage error or a one-line failure.
+TEST(Cli, RunsExportShowAndDiff) {
+  testing::TempDir dir;
+  {
+    RunStore store(dir.file("runs.sqlite"));
+    add_done_run(store, "gdfq", 80.0);
+    add_done_run(store, "adasg", 82.0);
+  }
+  const auto store = " --store " + dir.file("runs.sqlite");
+  auto r = dfq(dir, "runs --format json" + store + " > " + dir.file("runs.json"));
+  EXPECT_EQ(r.code, 0) << r.output;
+  if (std::system("command -v python3 > /dev/null") == 0) {
+    r = dfq(dir, "runs --format json" + store + " | python3 -m json.tool > /dev/null && echo parsed");
+    EXPECT_NE(r.output.find("parsed"), std::string::npos) << r.output;
+  } else {
+    GTEST_LOG_(INFO) << "python3 not installed: json.tool check skipped";
+  }
+  r = dfq(dir, "runs --format csv" + store);
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find(",adasg,lenet5,fashion-mnist,4,4,0,done,82,"), std::string::npos) << r.output;
+  EXPECT_EQ(dfq(dir, "runs --format yaml" + store).code, 2);
+  r = dfq(dir, "show 1" + store);
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("run 1: gdfq lenet5 fashion-mnist W4A4 seed 0"), std::string::npos) << r.output;
+  r = dfq(dir, "diff 1 2" + store);
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("top1  A 80  B 82"), std::string::npos) << r.output;
+  r = dfq(dir, "show 99" + store);
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_NE(r.output.find("no run '99'"), std::string::npos) << r.output;
+  EXPECT_EQ(dfq(dir, "diff 1" + store).code, 2);
+}
+
 }  // namespace
 }  // namespace dfq

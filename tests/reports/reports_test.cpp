@@ -1,6 +1,7 @@
 // Statistics against hand values, tables built from a hand-filled store, the renderers,
 // and the CI accuracy gate's verdicts.
 #include <gtest/gtest.h>
+#include <libfccp/csv.h>
 
 #include <cmath>
 #include <fstream>
@@ -195,6 +196,55 @@ TEST(Report, SaysHowItsNumbersWereObtained) {
   const auto html = render_html(rep);
   EXPECT_NE(html.find("<th>processors</th><td>Test CPU 9000</td>"), std::string::npos);
   EXPECT_LT(html.find("How these numbers were obtained"), html.find("</body>"));
+}
+
+// #16 §2: runs.csv has a row per run the tables read; a field with a comma or a quote
+// round-trips through the CSV reader the project reads published.csv with. report.json
+// holds the cells' seeds, values and run ids.
+TEST(Report, ExportsEveryRunAsCsvAndTheReportAsJson) {
+  testing::TempDir dir;
+  RunStore store(dir.file("runs.sqlite"));
+  RunKey k;
+  k.suite = "s";
+  k.method = "gdfq";
+  k.model = "resnet20";
+  k.dataset = "cifar10";
+  k.w_bits = k.a_bits = 4;
+  std::vector<int64_t> ids;
+  for (int64_t seed : {0, 1}) {
+    k.seed = seed;
+    auto e = env();
+    e.host = "node \"7\", rack 2";
+    e.cpu = "Test CPU, 9000";
+    ids.push_back(store.begin_run(k, "{}", "h", e, "GDFQ", 2020));
+    store.finish_run(ids.back(), {{"top1", seed == 0 ? 80.0 : 82.0}});
+  }
+  ReportOptions o;
+  o.suite = "s";
+  const auto rep = build_report(store, o, {});
+  std::ofstream(dir.file("runs.csv")) << render_runs_csv(rep);
+  io::CSVReader<5, io::trim_chars<>, io::double_quote_escape<',', '"'>> in(dir.file("runs.csv"));
+  in.read_header(io::ignore_extra_column, "run_id", "seed", "value", "host", "cpu");
+  std::map<int64_t, std::tuple<int64_t, double, std::string, std::string>> got;
+  int64_t id = 0, seed = 0;
+  double value = 0;
+  std::string host, cpu;
+  while (in.read_row(id, seed, value, host, cpu)) got[id] = {seed, value, host, cpu};
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[ids[0]], std::make_tuple(int64_t{0}, 80.0, std::string("node \"7\", rack 2"),
+                                         std::string("Test CPU, 9000")));
+  EXPECT_EQ(std::get<1>(got[ids[1]]), 82.0);
+
+  const auto j = nlohmann::json::parse(report_json(rep).dump());
+  EXPECT_EQ(j["suite"], "s");
+  EXPECT_EQ(j["runs"], 2);
+  const auto& cell = j["groups"][0]["rows"][0]["cells"][0];
+  EXPECT_EQ(cell["w_bits"], 4);
+  EXPECT_EQ(cell["seeds"], nlohmann::json({0, 1}));
+  EXPECT_DOUBLE_EQ(cell["summary"]["mean"].get<double>(), 81.0);
+  EXPECT_EQ(cell["values"].size(), 2u);
+  EXPECT_EQ(cell["run_ids"].size(), 2u);
+  EXPECT_EQ(j["provenance"]["cpus"], nlohmann::json({"Test CPU, 9000"}));
 }
 
 // #17 item 3: thread counts change the numbers by rounding; a row that mixes them says so.

@@ -55,6 +55,9 @@ TEST(Study, VariantsSideBySideWithSpreadAndRanking) {
 
   const auto md = render_study_markdown(study);
   EXPECT_NE(md.find("- `long`: epochs=6"), std::string::npos) << md;
+  // The provenance block counts the runs the variants' tables read (not "other" or "st").
+  EXPECT_EQ(study.provenance.runs, 13);
+  EXPECT_NE(md.find("#### How these numbers were obtained"), std::string::npos) << md;
   EXPECT_NE(md.find("- `extra`: (not in the suite file)"), std::string::npos) << md;
   EXPECT_NE(md.find("| W4A4 | gdfq | 85.50 ± 0.50 (3; 85.00–86.00) | 84.00 ± 2.00 (3; 82.00–86.00) | 70.00 (1) |"),
             std::string::npos)
