@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
@@ -175,21 +176,44 @@ pid_t spawn(const std::vector<std::string>& argv, const std::string& log_path) {
   return pid;
 }
 
-// The last progress line a worker wrote to its log (its progress reporter writes one
-// every few seconds when not on a terminal), shortened for the sweep's status line.
-std::string last_log_line(const std::string& path) {
+// The last `bytes` bytes of a worker's log ("" when it has none).
+std::string log_tail(const std::string& path, std::streamoff bytes) {
   std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) return "";
   const std::streamoff size = in.tellg();
-  const std::streamoff from = std::max<std::streamoff>(0, size - 400);
+  const std::streamoff from = std::max<std::streamoff>(0, size - bytes);
   in.seekg(from);
   std::string tail(static_cast<size_t>(size - from), '\0');
   in.read(tail.data(), static_cast<std::streamsize>(tail.size()));
+  return tail;
+}
+
+// The last progress line a worker wrote to its log (its progress reporter writes one
+// every few seconds when not on a terminal), shortened for the sweep's status line.
+std::string last_log_line(const std::string& path) {
+  auto tail = log_tail(path, 400);
   while (!tail.empty() && (tail.back() == '\n' || tail.back() == '\r' || tail.back() == ' ')) tail.pop_back();
   auto cut = tail.find_last_of("\r\n");
   std::string line = cut == std::string::npos ? tail : tail.substr(cut + 1);
   if (line.size() > 90) line = line.substr(0, 87) + "...";
   return line;
+}
+
+// Why the store's disk is full, when it is: a failed worker's own words (SQLite's
+// "database or disk is full", the system's "No space left on device"), or the file system
+// of the store's folder with (almost) no free space left; "" when it is not. Its log may
+// be on that same disk and empty, hence the second test.
+std::string disk_full_cause(const std::string& log, const fs::path& store_dir) {
+  for (const char* words : {"database or disk is full", "No space left on device"})
+    if (log.find(words) != std::string::npos) return words;
+  struct statvfs st;
+  if (statvfs(store_dir.empty() ? "." : store_dir.c_str(), &st) == 0) {
+    const auto free_bytes = static_cast<uintmax_t>(st.f_bavail) * st.f_frsize;
+    if (free_bytes < (uintmax_t{1} << 20))
+      return fmt::format("{} bytes free on the file system of {}", free_bytes,
+                         store_dir.empty() ? std::string(".") : store_dir.string());
+  }
+  return "";
 }
 
 // The cells not yet done with the same configuration, resolved (bad keys or values fail
@@ -324,15 +348,34 @@ class WorkerPool {
                                           killed_stalled ? "stalled, killed" : fmt::format("exit {}", code), w.log));
     }
     const auto last = last_log_line(w.log);
-    store_.end_if_running(
-        w.run_id, interrupted ? "interrupted" : "failed",
-        killed_stalled
-            ? fmt::format("stalled: the worker wrote nothing for {:.0f} s and the sweep killed it (--kill-stalled); "
-                          "log {}",
-                          o_.stall_seconds, w.log)
-            : fmt::format("the worker exited with code {} without ending the run{}; log {}", code,
-                          last.empty() ? "" : ": " + last, w.log));
+    // #17 item 7: after a failure on a full disk no further cell is started (each would fail
+    // the same way); the sweep ends naming the cause.
+    if (code != 0 && !interrupted && disk_full_.empty()) {
+      const auto cause = disk_full_cause(log_tail(w.log, 4000), fs::path(o_.store).parent_path());
+      if (!cause.empty()) disk_full_ = fmt::format("{} failed on a full disk ({}; log {})", cell_name(w.key), cause, w.log);
+    }
+    try {
+      store_.end_if_running(
+          w.run_id, interrupted ? "interrupted" : "failed",
+          killed_stalled
+              ? fmt::format("stalled: the worker wrote nothing for {:.0f} s and the sweep killed it "
+                            "(--kill-stalled); log {}",
+                            o_.stall_seconds, w.log)
+              : fmt::format("the worker exited with code {} without ending the run{}; log {}", code,
+                            last.empty() ? "" : ": " + last, w.log));
+    } catch (const Error& e) {
+      // The store cannot take the cause (a full disk): it is said here, and the run stays
+      // `running` until the next sweep finds its worker dead.
+      fmt::print(stderr, "\nsweep: cannot record run {} ({}) as ended in the store: {}\n", w.run_id, cell_name(w.key),
+                 e.what());
+      const auto cause = disk_full_cause(e.what(), fs::path(o_.store).parent_path());
+      if (disk_full_.empty() && !cause.empty())
+        disk_full_ = fmt::format("the store cannot record run {} ({})", w.run_id, cause);
+    }
   }
+
+  // Non-empty once a worker failed on a full disk: what happened, for the sweep's last line.
+  const std::string& disk_full() const { return disk_full_; }
 
   std::string status() const {
     std::string s = fmt::format("{} running, {} done, {} failed", running_.size(), sum_.done, sum_.failed);
@@ -359,6 +402,7 @@ class WorkerPool {
   SweepSummary& sum_;
   Environment env_;
   std::map<pid_t, Worker> running_;
+  std::string disk_full_;
 };
 
 }  // namespace
@@ -453,7 +497,9 @@ SweepSummary run_sweep(const SweepOptions& o) {
       stopping = true;
       pool.stop_all();
     }
-    while (!stopping && next < todo.size() && static_cast<int>(pool.size()) < o.jobs) pool.start(todo[next++]);
+    while (!stopping && pool.disk_full().empty() && next < todo.size() && static_cast<int>(pool.size()) < o.jobs)
+      pool.start(todo[next++]);
+    if (!pool.disk_full().empty() && pool.size() == 0) break;
     if (pool.size() > 0) pool.reap(stopping);
     pool.watch_stalls();
     progress.update(sum.done + sum.failed + sum.interrupted + sum.elsewhere + (sum.skipped - skipped_before),
@@ -469,6 +515,10 @@ SweepSummary run_sweep(const SweepOptions& o) {
              format_duration(sum.seconds));
   for (const auto& f : sum.failures) fmt::print(stderr, "  failed: {}\n", f);
   if (stopping) throw InterruptedError("sweep stopped; rerun the same command to finish the remaining cells");
+  if (!pool.disk_full().empty())
+    throw Error(fmt::format("sweep stopped starting cells: {}; {} cell(s) not started; free space, then rerun the "
+                            "same command",
+                            pool.disk_full(), todo.size() - next));
   return sum;
 }
 

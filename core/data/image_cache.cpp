@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -51,8 +53,31 @@ bool ImageCache::load(const std::string& key, ImageSet& out) const {
 
 void ImageCache::save(const std::string& key, const ImageSet& set) const {
   if (!enabled()) return;
-  write_atomically(path(key), [&](const std::string& tmp) {
-    torch::save(std::vector<torch::Tensor>{set.images.cpu(), set.labels.cpu()}, tmp);
+  const auto p = path(key);
+  write_atomically(p, [&](const std::string& tmp) {
+    errno = 0;
+    std::ofstream out(tmp, std::ios::binary);
+    if (!out) throw Error(fmt::format("cannot write cached images {}: {}", p, std::strerror(errno)));
+    // torch::save to a file name throws from its archive writer's destructor when a write
+    // fails (a full disk), which aborts the process with a c10::Error stack. Through a writer
+    // function that always reports success the archive never sees the failure; the stream
+    // keeps it, and it is checked once the archive is complete.
+    int failed_errno = 0;  // the system's reason at the first failed write
+    torch::save(std::vector<torch::Tensor>{set.images.cpu(), set.labels.cpu()},
+                [&](const void* data, size_t n) -> size_t {
+                  if (out) {
+                    out.write(static_cast<const char*>(data), static_cast<std::streamsize>(n));
+                    if (!out) failed_errno = errno;
+                  }
+                  return n;
+                });
+    if (out) {
+      out.close();
+      if (out.fail()) failed_errno = errno;
+    }
+    if (!out)
+      throw Error(fmt::format("cannot write cached images {}: {}; free space there, or run with --cache ''", p,
+                              std::strerror(failed_errno ? failed_errno : EIO)));
   });
   // Written after the entry: a kill between the two leaves an entry without a checksum,
   // which load treats as absent.

@@ -2,6 +2,7 @@
 // is done and re-runs what is not.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 
 #include "apps/cell.h"
@@ -192,6 +193,44 @@ TEST(Sweep, RunsWorkersSkipsDoneCellsAndRerunsChangedOnes) {
   EXPECT_NE(said.find("note: this suite has finished runs at 1 thread(s) per run; this sweep runs 2 per worker"),
             std::string::npos)
       << said;
+}
+
+// #17 item 7: a worker that fails on a full disk stops the sweep from starting more cells
+// (before: every remaining cell was started and failed the same way); the error names the
+// cause, the failed run keeps it, and the cells not started stay unclaimed.
+TEST(Sweep, AFailureOnAFullDiskStopsStartingCells) {
+  ProgressReporter::set_enabled(false);
+  testing::TempDir dir;
+  write(dir.file("tiny.yaml"), kTinySuite);
+  // A worker that fails as one does when the store's disk is full.
+  write(dir.file("full-disk-worker"),
+        "#!/bin/sh\necho 'error: cannot record a curve of run 1: database or disk is full' >&2\nexit 1\n");
+  std::filesystem::permissions(dir.file("full-disk-worker"), std::filesystem::perms::owner_all);
+  SweepOptions o;
+  o.suite = "tiny";
+  o.configs_dir = dir.path();
+  o.store = dir.file("runs.sqlite");
+  o.cache = "";
+  o.jobs = 1;
+  o.threads_per_job = 1;
+  o.executable = dir.file("full-disk-worker");
+  ::testing::internal::CaptureStderr();
+  try {
+    run_sweep(o);
+    ::testing::internal::GetCapturedStderr();
+    FAIL() << "the sweep went on after a full disk";
+  } catch (const Error& e) {
+    ::testing::internal::GetCapturedStderr();
+    const std::string what = e.what();
+    EXPECT_NE(what.find("sweep stopped starting cells"), std::string::npos) << what;
+    EXPECT_NE(what.find("database or disk is full"), std::string::npos) << what;
+    EXPECT_NE(what.find("2 cell(s) not started"), std::string::npos) << what;
+  }
+  RunStore store(o.store);
+  const auto runs = store.list_runs();
+  ASSERT_EQ(runs.size(), 1u) << "cells were started after the full disk";
+  EXPECT_EQ(runs[0].status, "failed");
+  EXPECT_NE(runs[0].error.find("database or disk is full"), std::string::npos) << runs[0].error;
 }
 
 TEST(Sweep, MissingDataOrTeacherStopsBeforeAnythingRuns) {

@@ -3,7 +3,12 @@
 // image cache, each against values worked out by hand here.
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cmath>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 
@@ -165,6 +170,37 @@ TEST(Augment, ResizedCropKeepsShapeAndPassesGradients) {
   }
   EXPECT_GT(flipped, 0);
   EXPECT_LT(flipped, 8);
+}
+
+// #17 item 6: a cache write cut short (a file-size limit, as a full disk would) was an abort
+// (exit 134, a c10::Error stack from the archive writer's destructor) that left its
+// temporary. Now: one line naming the file, nothing left behind, the process lives on.
+TEST(ImageCache, AFullDiskIsOneErrorAndLeavesNoTemporary) {
+  testing::TempDir dir;
+  ImageCache cache(dir.file("cache"));
+  std::filesystem::create_directories(dir.file("cache"));
+  const pid_t pid = fork();
+  if (pid == 0) {
+    std::signal(SIGXFSZ, SIG_IGN);
+    rlimit limit{4096, 4096};
+    setrlimit(RLIMIT_FSIZE, &limit);
+    int code = 1;
+    try {
+      cache.save("k", {torch::randn({64, 3, 32, 32}), torch::zeros({64}, torch::kInt64)});
+    } catch (const Error& e) {
+      const std::string what = e.what();
+      code = what.find("cannot write cached images " + cache.path("k")) != std::string::npos &&
+                     what.find('\n') == std::string::npos
+                 ? 0
+                 : 2;
+    }
+    _exit(code);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status)) << "killed by signal " << WTERMSIG(status);
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "1: no error, 2: wrong message";
+  EXPECT_TRUE(std::filesystem::is_empty(dir.file("cache"))) << "a temporary or a partial entry was left";
 }
 
 TEST(ImageCache, RoundTripsAtomicallyAndRejectsCorruptFiles) {
