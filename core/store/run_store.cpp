@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <ctime>
 
 #include <nlohmann/json.hpp>
@@ -138,10 +139,29 @@ std::string utc_now() {
 
 namespace {
 
+// A new store appears whole: its first page is written in a temporary sibling that is then
+// linked into place, so no other process (a second sweep, `dfq runs` while a sweep starts)
+// ever opens it as the empty file that open_store_file takes for a truncated store. When
+// another process linked its own first, that one is used.
+void create_store_file(const std::string& path) {
+  const auto tmp = fmt::format("{}.new.{}", path, ::getpid());
+  try {
+    SqliteDb db(tmp);
+    db.exec("PRAGMA journal_mode=WAL");  // writes the header page
+  } catch (const Error&) {
+    return;  // the folder is missing or not writable: opening `path` says so, naming it
+  }
+  // Where the file system has no hard links, SQLite creates the store in place, as before.
+  ::link(tmp.c_str(), path.c_str());
+  std::error_code ignored;
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(tmp + suffix, ignored);
+}
+
 // SQLite takes an empty file for a new database; a store that is an empty file was truncated
 // (or never written), and starting afresh over it would hide that.
 std::unique_ptr<SqliteDb> open_store_file(const std::string& path) {
   struct stat st;
+  if (stat(path.c_str(), &st) != 0 && errno == ENOENT) create_store_file(path);
   if (stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0)
     throw CorruptFileError(fmt::format("run store '{}' is an empty file (a truncated store?); restore it from a copy, "
                                        "or delete it to start a new store",
@@ -179,12 +199,17 @@ RunStore::RunStore(const std::string& path, Access access)
     } catch (const Error& e) {
       throw CorruptFileError(fmt::format("run store '{}' cannot be read: {}", path, e.what()));
     }
-    if (v != kSchemaVersion)
+    if (v > kSchemaVersion || v == 0)
       throw InvalidInputError(fmt::format(
           "run store '{}' has schema version {}, this build reads {}; {}", path, v, kSchemaVersion,
-          v > kSchemaVersion ? "update dfqbench"
-                             : "open it once with a command that writes (dfq sweep or dfq run) to migrate it, in a "
-                               "writable copy if it is archived"));
+          v > kSchemaVersion ? "update dfqbench" : "it holds no run store schema yet (is it a run store?)"));
+    if (v < kSchemaVersion) {
+      // A store of an older version (an archived or committed one) is read through a copy
+      // in memory, migrated there: the file is left as it is.
+      db_ = SqliteDb::copy_in_memory(*db_);
+      migrate();
+      db_->exec("PRAGMA query_only=ON");  // a reader still: writes fail as on the file
+    }
     db_->exec("PRAGMA foreign_keys=ON");
     return;
   }

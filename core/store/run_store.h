@@ -62,8 +62,10 @@ class RunStore {
   enum class Access { ReadWrite, ReadOnly };
   // ReadWrite creates the store if needed, migrates it forward and marks `running` runs of
   // dead local processes interrupted. ReadOnly (the commands that only read: runs, report,
-  // check, sweep --dry-run) changes nothing and creates nothing: the store must exist and
-  // have this build's schema; a store in a read-only folder or mount is opened as immutable;
+  // check, sweep --dry-run, show, diff) changes nothing and creates nothing: the store must
+  // exist; one of an older schema is copied into memory and migrated there (the file stays
+  // as it is), a newer one is refused; a store in a read-only folder or mount is opened as
+  // immutable;
   // runs of dead local processes read as interrupted without being rewritten.
   explicit RunStore(const std::string& path, Access access = Access::ReadWrite);
   ~RunStore();

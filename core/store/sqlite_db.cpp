@@ -21,6 +21,17 @@ std::unique_ptr<SqliteDb> SqliteDb::open_read_only(const std::string& path, bool
       new SqliteDb(path, uri, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_FULLMUTEX));
 }
 
+std::unique_ptr<SqliteDb> SqliteDb::copy_in_memory(SqliteDb& source) {
+  std::unique_ptr<SqliteDb> copy(
+      new SqliteDb(source.path(), ":memory:", SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX));
+  sqlite3_backup* backup = sqlite3_backup_init(copy->db_, "main", source.db_, "main");
+  if (!backup) copy->fail("cannot copy the store into memory");
+  const int rc = sqlite3_backup_step(backup, -1);
+  sqlite3_backup_finish(backup);
+  if (rc != SQLITE_DONE) source.fail("cannot copy the store into memory");
+  return copy;
+}
+
 SqliteDb::SqliteDb(const std::string& path, const std::string& name, int flags) : path_(path) {
   if (sqlite3_open_v2(name.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
     std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";

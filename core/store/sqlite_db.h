@@ -44,6 +44,9 @@ class SqliteDb {
   // tells SQLite the file cannot change, so it needs no -shm file (a store in a read-only
   // folder or mount).
   static std::unique_ptr<SqliteDb> open_read_only(const std::string& path, bool immutable);
+  // A copy of `source` in memory (SQLite's online backup); changes to it never reach the
+  // file. `path()` stays the source's, for messages.
+  static std::unique_ptr<SqliteDb> copy_in_memory(SqliteDb& source);
   ~SqliteDb();
   SqliteDb(const SqliteDb&) = delete;
   SqliteDb& operator=(const SqliteDb&) = delete;

@@ -60,6 +60,8 @@ TEST(RunStore, RoundTripsRunsMetricsAndCurves) {
   EXPECT_FALSE(store.find_done(key("gdfq"), "other-hash").has_value());
 }
 
+std::string bytes_of(const std::string& path);  // below
+
 TEST(RunStore, MigratesVersionOneForward) {
   testing::TempDir dir;
   const auto path = dir.file("old.sqlite");
@@ -83,6 +85,20 @@ TEST(RunStore, MigratesVersionOneForward) {
       PRAGMA user_version = 1;
     )sql");
   }
+  // A reader (dfq report, runs, check on an archived store) reads it through a copy migrated
+  // in memory and leaves the file as it was.
+  const auto before = bytes_of(path);
+  {
+    RunStore ro(path, RunStore::Access::ReadOnly);
+    EXPECT_EQ(ro.schema_version(), 5);
+    const auto seen = ro.list_runs();
+    ASSERT_EQ(seen.size(), 1u);
+    EXPECT_DOUBLE_EQ(ro.metrics(seen[0].id).at("top1"), 88.5);
+    EXPECT_EQ(seen[0].uid.size(), 32u);
+    EXPECT_THROW(ro.begin_run(key("x"), "{}", "h", env()), Error);  // still a reader
+  }
+  EXPECT_EQ(bytes_of(path), before);
+  EXPECT_EQ(SqliteDb(path).user_version(), 1);
   RunStore store(path);
   EXPECT_EQ(store.schema_version(), 5);
   auto runs = store.list_runs();
@@ -307,8 +323,8 @@ TEST(RunStore, ReadOnlyAccessChangesAndCreatesNothing) {
   const std::string cmd = std::string(DFQ_CLI) + " --store " + dir.file("nowhere/runs.sqlite") + " runs >/dev/null 2>&1";
   EXPECT_NE(std::system(cmd.c_str()), 0);
   EXPECT_FALSE(std::filesystem::exists(dir.file("nowhere")));
-  // Another schema version is not migrated by a reader.
-  { SqliteDb(path).set_user_version(3); }
+  // A file with tables but no schema version is not taken for a store by a reader.
+  { SqliteDb(path).set_user_version(0); }
   EXPECT_THROW(RunStore(path, RunStore::Access::ReadOnly), InvalidInputError);
 }
 
