@@ -144,6 +144,9 @@ void check_inputs(const Suite& s) {
                                        s.needs.empty() ? fmt::format("Train one with `dfq teacher --model {} --dataset {}`",
                                                                      s.model, s.dataset)
                                                        : s.needs));
+  // #17 item 16: every teacher's files are checked (manifest, sha256) before any cell
+  // starts, rather than in each worker after the sweep began.
+  check_teacher_files(s.dataset, s.model, zoo);
 }
 
 // A worker runs exactly the cell the sweep resolved: `dfq run --config FILE`.

@@ -92,8 +92,7 @@ TeacherManifest read_manifest(const std::string& path) {
   }
 }
 
-Net load_teacher(const std::string& dataset, const std::string& model, const std::string& zoo,
-                 TeacherManifest* manifest_out) {
+TeacherManifest check_teacher_files(const std::string& dataset, const std::string& model, const std::string& zoo) {
   const auto weights = teacher_weights_path(zoo, dataset, model);
   const auto manifest_path = teacher_manifest_path(zoo, dataset, model);
   struct stat st;
@@ -111,6 +110,13 @@ Net load_teacher(const std::string& dataset, const std::string& model, const std
     throw CorruptFileError(fmt::format("'{}' does not match its manifest (sha256 {} != {}): the file is corrupt or "
                                        "was replaced; retrain with `dfq teacher --model {} --dataset {}`",
                                        weights, sum.substr(0, 12), m.sha256.substr(0, 12), model, dataset));
+  return m;
+}
+
+Net load_teacher(const std::string& dataset, const std::string& model, const std::string& zoo,
+                 TeacherManifest* manifest_out) {
+  const auto weights = teacher_weights_path(zoo, dataset, model);
+  const TeacherManifest m = check_teacher_files(dataset, model, zoo);
   Net net = make_model({model, m.in_channels, m.num_classes, m.image_size});
   try {
     torch::load(net, weights);

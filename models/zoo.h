@@ -32,8 +32,12 @@ void save_teacher(const Net& net, TeacherManifest manifest, const std::string& z
 
 TeacherManifest read_manifest(const std::string& path);
 
-// Loads and verifies: the manifest exists, its data set and model match the request,
-// the weights' sha256 matches, and the weights fit the architecture.
+// The teacher's files without loading the weights: the manifest exists, its data set and
+// model match the request, the weights' sha256 matches. Throws (one line, what to do) when
+// not; returns the manifest. What a sweep checks of every teacher before it starts a cell.
+TeacherManifest check_teacher_files(const std::string& dataset, const std::string& model, const std::string& zoo);
+
+// Loads and verifies: check_teacher_files, and the weights fit the architecture.
 Net load_teacher(const std::string& dataset, const std::string& model, const std::string& zoo,
                  TeacherManifest* manifest_out = nullptr);
 

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "core/store/run_store.h"
+#include "models/zoo.h"
 #include "tests/test_util.h"
 
 namespace dfq {
@@ -209,16 +210,18 @@ TEST(SweepFaults, TwoSweepsOfOneSuiteOnOneStoreRunEachCellOnce) {
         << r.id;
 }
 
-// A worker that fails before it takes its claimed run over (here: the teacher is missing
-// when the worker starts) leaves no `running` row: the sweep ends the claim `failed` with
+// A worker that fails before it takes its claimed run over (here: the teacher's files pass
+// the sweep's sha256 check, but its accuracy is not its manifest's, which the worker finds
+// before it adopts the run) leaves no `running` row: the sweep ends the claim `failed` with
 // the worker's own error line.
 TEST(SweepFaults, ClaimOfAWorkerThatFailedEarlyIsEndedWithItsCause) {
   testing::TempDir dir;
   std::ofstream(dir.file("three.yaml")) << std::string(kThreeCells) + "zoo: " + dir.file("zoo") + "\n";
-  std::filesystem::create_directories(dir.file("zoo/fashion-mnist"));
-  // The sweep checks that the manifest exists; the worker then fails to load the weights.
-  std::filesystem::copy_file(std::string(DFQ_SOURCE_DIR) + "/models/zoo/fashion-mnist/lenet5.json",
-                             dir.file("zoo/fashion-mnist/lenet5.json"));
+  TeacherManifest m;  // an untrained LeNet said to score 90 %
+  m.dataset = "fashion-mnist";
+  m.model = "lenet5";
+  m.test_top1 = 90.0;
+  save_teacher(make_model({"lenet5", 1, 10, 28}), m, dir.file("zoo"));
   const pid_t s = start_sweep(dir, "three", {"-j", "1", "--seeds", "0"}, dir.file("s.log"));
   EXPECT_EQ(wait_exit(s), 1) << slurp(dir.file("s.log"));
   RunStore store(dir.file("runs.sqlite"));

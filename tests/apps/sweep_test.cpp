@@ -11,6 +11,7 @@
 #include "core/util/error.h"
 #include "core/util/progress.h"
 #include "core/config/suite.h"
+#include "models/zoo.h"
 #include "tests/test_util.h"
 
 namespace dfq {
@@ -251,6 +252,23 @@ TEST(Sweep, MissingDataOrTeacherStopsBeforeAnythingRuns) {
   write(dir.file("noteacher.yaml"), "dataset: fashion-mnist\nmodel: resnet56\nmethods: [noise]\nbits: [4]\nseeds: [0]\n");
   o.suite = "noteacher";
   EXPECT_THROW(run_sweep(o), MissingFileError);
+  // #17 item 16: a teacher whose weights no longer match their manifest stops the sweep
+  // before any cell is claimed (before: each worker found it, one after the other).
+  TeacherManifest m;
+  m.dataset = "fashion-mnist";
+  m.model = "lenet5";
+  save_teacher(make_model({"lenet5", 1, 10, 28}), m, dir.file("zoo"));
+  std::ofstream(teacher_weights_path(dir.file("zoo"), "fashion-mnist", "lenet5"), std::ios::app) << "x";
+  write(dir.file("badteacher.yaml"), "dataset: fashion-mnist\nmodel: lenet5\nzoo: " + dir.file("zoo") +
+                                         "\nmethods: [noise]\nbits: [4]\nseeds: [0]\n");
+  o.suite = "badteacher";
+  try {
+    run_sweep(o);
+    FAIL() << "expected CorruptFileError";
+  } catch (const CorruptFileError& e) {
+    EXPECT_NE(std::string(e.what()).find("does not match its manifest"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(std::filesystem::exists(o.store) && !RunStore(o.store).list_runs().empty());
 }
 
 }  // namespace

@@ -179,6 +179,33 @@ TEST_F(MethodsTest, TeacherForAnotherDataSetIsRefused) {
   EXPECT_TRUE(store.list_runs().empty());
 }
 
+// #17 item 16: weights replaced and the manifest rewritten to match them (the sha256 agrees)
+// loaded silently before, and reports printed the manifest's accuracy. Now the teacher is
+// re-evaluated on 500 test images and a large mismatch refuses the run before it starts.
+TEST_F(MethodsTest, TeacherWhoseAccuracyIsNotItsManifestsIsRefused) {
+  auto net = make_model({"lenet5", 1, 10, 28});  // untrained: about 10 % top-1
+  TeacherManifest m;
+  m.dataset = "fashion-mnist";
+  m.model = "lenet5";
+  m.in_channels = 1;
+  m.image_size = 28;
+  m.num_classes = 10;
+  m.test_top1 = 90.0;
+  save_teacher(net, m, dir.path() + "/zoo");
+  RunStore store(dir.file("runs.sqlite"));
+  auto r = tiny_request("noise");
+  r.zoo = dir.path() + "/zoo";
+  try {
+    run_cell(store, r);
+    FAIL() << "a teacher far from its manifest's accuracy was accepted";
+  } catch (const CorruptFileError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("on 500 test images, but its manifest says 90.00%"), std::string::npos) << what;
+    EXPECT_NE(what.find("dfq teacher --model lenet5 --dataset fashion-mnist"), std::string::npos) << what;
+  }
+  EXPECT_TRUE(store.list_runs().empty());
+}
+
 TEST_F(MethodsTest, DivergenceAfterAnEvaluationKeepsTheLastEvaluatedStudentAndIsMarked) {
   // Epoch 1 is generator warm-up (the student does not step) and ends with an evaluation;
   // epoch 2's first student step at lr 1e30 blows the weights up, so a loss goes non-finite.
