@@ -7,6 +7,8 @@
 
 #include <torch/torch.h>
 
+#include <dlfcn.h>
+
 #include <cstdlib>
 #include <string>
 #include <thread>
@@ -53,13 +55,29 @@ void check_parallelism(int n, const char* what, bool zero_means_auto) {
                                         max_parallelism() / 4, max_parallelism()));
 }
 
+// OpenBLAS (Debian's libblas.so.3 once libopenblas0-pthread is installed) starts its own
+// pool of one thread per core when the library loads, before main, so OPENBLAS_NUM_THREADS
+// set here came too late for this process: at --threads 1 a second BLAS thread spun on
+// sched_yield for ~100 ms after every matrix product (40 % of a 1-thread profile), and at 2
+// threads it took cycles from LibTorch's OpenMP threads (issue #18 profile). The products
+// this project runs are small (the generator's Linear layer, the classifier), so OpenBLAS
+// computes them on the calling thread and the cores stay with LibTorch's pool: measured
+// on the 2-core machine, adasg at batch 16 went from 180 to 151 ms per iteration on 1
+// thread and from 138 to 113 ms on 2. Found by name, as libblas.so.3 may be another BLAS.
+// Processes this one starts (sweep workers) inherit OPENBLAS_NUM_THREADS=1 and start with
+// a single BLAS thread.
+void single_threaded_blas() {
+  setenv("OPENBLAS_NUM_THREADS", "1", 1);
+  using SetThreads = void (*)(int);
+  if (auto* set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) set(1);
+}
+
 int configure_threads(int n) {
   configure_allocator();
   check_parallelism(n, "--threads", true);
   if (n == 0) n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   torch::set_num_threads(n);
-  // OpenBLAS reads this at first use; keep workers from oversubscribing the cores.
-  setenv("OPENBLAS_NUM_THREADS", std::to_string(n).c_str(), 0);
+  single_threaded_blas();
   return n;
 }
 

@@ -23,10 +23,13 @@ std::vector<int64_t> permutation(int64_t n, uint64_t seed);
 // Seeds LibTorch's global generator; every random draw of a run flows from here.
 void seed_everything(uint64_t seed);
 
-// Threads for LibTorch (intra-op) and OpenBLAS; n = 0 means all cores (negative or more than
-// max_parallelism() is refused). Also sets up the
-// allocator (configure_allocator in env.h).
+// Threads for LibTorch (intra-op); n = 0 means all cores (negative or more than
+// max_parallelism() is refused). OpenBLAS runs on the calling thread (single_threaded_blas).
+// Also sets up the allocator (configure_allocator in env.h).
 int configure_threads(int n);
+
+// OpenBLAS computes on the calling thread only (and so do the processes this one starts).
+void single_threaded_blas();
 
 // Threads or worker processes beyond 4x the hardware threads only thrash (and thousands
 // exhaust the machine): refuse them, and negative counts, in one line naming `what`.

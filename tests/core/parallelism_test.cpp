@@ -1,5 +1,6 @@
 // #17 item 15: thread and worker counts beyond reason (or negative) are refused in one line
 // before anything starts.
+#include <dlfcn.h>
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -30,6 +31,23 @@ TEST(Parallelism, AbsurdOrNegativeCountsAreRefused) {
   EXPECT_THROW(check_parallelism(0, "-j", false), InvalidInputError);
   EXPECT_THROW(check_parallelism(-3, "--threads", true), InvalidInputError);
   EXPECT_THROW(configure_threads(4 * cores + 1), InvalidInputError);
+}
+
+// #18: OpenBLAS computes on the calling thread whatever --threads says (its own pool of one
+// thread per core spun on sched_yield beside LibTorch's threads), and the processes dfq
+// starts inherit OPENBLAS_NUM_THREADS=1.
+TEST(Parallelism, OpenBlasRunsOnTheCallingThread) {
+  using Set = void (*)(int);
+  using Get = int (*)();
+  auto set = reinterpret_cast<Set>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+  auto get = reinterpret_cast<Get>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+  if (!set || !get) GTEST_SKIP() << "libblas.so.3 is not OpenBLAS here (update-alternatives): nothing to configure";
+  set(2);
+  ASSERT_EQ(get(), 2);
+  configure_threads(2);
+  EXPECT_EQ(get(), 1);
+  ASSERT_NE(std::getenv("OPENBLAS_NUM_THREADS"), nullptr);
+  EXPECT_STREQ(std::getenv("OPENBLAS_NUM_THREADS"), "1");
 }
 
 TEST(Parallelism, TheCommandLineRefusesThemBeforeWork) {
