@@ -68,7 +68,16 @@ Terms GeneratorGame::next(StepTensors& st, NetImpl& student, const StepPosition&
   Terms lg = hooks_.generator_loss(st);
   check_finite(lg, at, "g");
   opt_.zero_grad();
-  lg.front().second.backward();
+  // Gradients for G's parameters only. The official trainers call loss_G.backward(), which
+  // also fills Q's weight gradients when Q's logits are in L_G (adasg, adadfq, qimera's
+  // game): nobody reads them, as Q's step zeroes them before its own backward
+  // (hfutqian/AdaSG AdaSG_code/CIFAR/trainer.py, backward_S: optimizer_S.zero_grad(), then
+  // loss_S.backward()). Leaving them out skips Q's weight-gradient convolutions in every
+  // generator step; G's gradients are the same.
+  std::vector<torch::Tensor> trained;
+  for (auto& p : gen_->parameters())
+    if (p.requires_grad()) trained.push_back(p);
+  lg.front().second.backward({}, c10::nullopt, false, trained);
   opt_.step();
   return lg;
 }
