@@ -5,7 +5,16 @@
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
 #include <torch/torch.h>
+#include <torch/csrc/autograd/profiler_legacy.h>
 
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "core/eval/flops.h"
 #include "core/gen/generator.h"
 #include "core/losses/bns.h"
 #include "core/losses/losses.h"
@@ -68,6 +77,59 @@ void BM_GeneratorForwardBackward(benchmark::State& state) {
 }
 BENCHMARK(BM_GeneratorForwardBackward)->Arg(16)->Arg(64)->Arg(200)->Unit(benchmark::kMillisecond);
 
+// The profiler's events as a table: per operator, calls and self time (its time minus that of
+// the operators it called) per iteration, largest first, down to 1 % of the total.
+void print_self_times(const torch::autograd::profiler::thread_event_lists& lists, int iterations,
+                      const std::string& title) {
+  using torch::autograd::profiler::EventKind;
+  using torch::autograd::profiler::LegacyEvent;
+  struct Row {
+    double self_us = 0;
+    int64_t calls = 0;
+  };
+  std::map<std::string, Row> rows;
+  double total = 0;
+  for (const auto& events : lists) {
+    struct Open {
+      const LegacyEvent* push;
+      double children_us;
+    };
+    std::vector<Open> stack;
+    for (const auto& e : events) {
+      if (e.kind() == EventKind::PushRange) {
+        stack.push_back({&e, 0.0});
+      } else if (e.kind() == EventKind::PopRange && !stack.empty()) {
+        const Open open = stack.back();
+        stack.pop_back();
+        const double us = open.push->cpuElapsedUs(e);
+        Row& r = rows[open.push->name()];
+        r.self_us += us - open.children_us;
+        r.calls += 1;
+        if (!stack.empty()) {
+          stack.back().children_us += us;
+        } else {
+          total += us;
+        }
+      }
+    }
+  }
+  std::vector<std::pair<std::string, Row>> sorted(rows.begin(), rows.end());
+  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.second.self_us > b.second.self_us; });
+  fmt::print(stderr, "\nself time per iteration, {} ({:.1f} ms in operators)\n", title, total / iterations / 1000);
+  fmt::print(stderr, "{:<48} {:>8} {:>10} {:>6}\n", "operator", "calls", "ms", "share");
+  for (const auto& [name, r] : sorted) {
+    if (r.self_us < 0.01 * total) break;
+    fmt::print(stderr, "{:<48} {:>8} {:>10.2f} {:>5.1f}%\n", name.substr(0, 48), r.calls / iterations,
+               r.self_us / iterations / 1000, 100 * r.self_us / total);
+  }
+}
+
+// The FMA peak of the threads the benchmarks use, measured once (main prints it).
+const FmaPeak& machine_peak() {
+  static const FmaPeak peak = fma_peak(torch::get_num_threads());
+  return peak;
+}
+
 // One training iteration of a trained method on ResNet-20 (1x28x28), through the very
 // functions a run calls (methods/train: the method's image source, StudentStep,
 // train_iteration), with the method's own losses and default settings at batch `batch`.
@@ -123,6 +185,51 @@ void iteration(benchmark::State& state, const std::string& method, const std::st
   auto source = parts.make_source();
   StudentStep q_step(student, schedule, parts.student_loss);
   int64_t it = 0;
+  // DFQ_BENCH_PROFILE=1: 3 warm-up iterations, then 10 under LibTorch's profiler; prints each
+  // operator's self time per iteration (time in the operator minus the operators it called).
+  // The profiler's own cost is large (an adasg iteration at batch 16 takes ~3.5x longer under
+  // it), so read the shares, and the small operators' shares as upper bounds.
+  if (std::getenv("DFQ_BENCH_PROFILE")) {
+    auto one = [&] {
+      StepTensors st;
+      st.num_classes = data.info.classes;
+      train_iteration(*source, q_step, *student, schedule, 1, it++ % 10, st);
+    };
+    for (int i = 0; i < 3; ++i) one();
+    const int n = 10;
+    {
+      torch::autograd::profiler::TLSLegacyProfilerGuard guard(
+          torch::profiler::impl::ProfilerConfig(torch::profiler::impl::ProfilerState::CPU),
+          [&](const torch::autograd::profiler::thread_event_lists& lists) {
+            print_self_times(lists, n, fmt::format("{} batch {} W{}A{} on {} threads", method, b, bits, bits,
+                                                   torch::get_num_threads()));
+          });
+      const auto t0 = std::chrono::steady_clock::now();
+      for (int i = 0; i < n; ++i) one();
+      fmt::print(stderr, "profiled: {:.1f} ms per iteration (wall)\n",
+                 std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() / n);
+    }
+  }
+  // The multiply-adds of one iteration (after one uncounted), for GFLOP/s and the share of
+  // the FMA peak of the cores in use (core/eval/flops.h says what is counted and how the peak is found).
+  int64_t macs = 0;
+  try {
+    for (int i = 0; i < 2; ++i) {
+      auto one = [&] {
+        StepTensors st;
+        st.num_classes = data.info.classes;
+        train_iteration(*source, q_step, *student, schedule, 1, it++ % 10, st);
+      };
+      if (i == 0) {
+        one();
+      } else {
+        macs = count_multiply_adds(one);
+      }
+    }
+  } catch (const NumericalError& e) {
+    state.SkipWithError(e.what());
+    return;
+  }
   for (auto _ : state) {
     StepTensors st;
     st.num_classes = data.info.classes;
@@ -136,13 +243,21 @@ void iteration(benchmark::State& state, const std::string& method, const std::st
   }
   state.SetItemsProcessed(state.iterations() * b);
   state.counters["batch"] = static_cast<double>(b);
+  state.counters["MMAC/it"] = static_cast<double>(macs) / 1e6;
+  if (device.is_cpu()) {
+    const double flops = 2.0 * static_cast<double>(macs);
+    const double peak = machine_peak().measured_gflops * 1e9;
+    state.counters["GFLOP/s"] = benchmark::Counter(flops / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+    state.counters["peak%"] = benchmark::Counter(100.0 * flops / peak, benchmark::Counter::kIsIterationInvariantRate);
+  }
 }
 void BM_AdasgIteration(benchmark::State& state) { iteration(state, "adasg"); }
 void BM_GdfqIteration(benchmark::State& state) { iteration(state, "gdfq"); }
+// Wall time (UseRealTime): the rates count every thread's work.
 BENCHMARK(BM_AdasgIteration)->ArgsProduct({{16, 64}, {32, 4}})->ArgNames({"batch", "bits"})
-    ->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_GdfqIteration)->ArgsProduct({{16, 64}, {32, 4}})->ArgNames({"batch", "bits"})
-    ->Unit(benchmark::kMillisecond);
+    ->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_GdfqIteration)->ArgsProduct({{16, 64, 200}, {32, 4}})->ArgNames({"batch", "bits"})
+    ->Unit(benchmark::kMillisecond)->UseRealTime();
 void BM_CudaAdasgIterationCifar(benchmark::State& state) { iteration(state, "adasg", "cifar10", "cuda"); }
 void BM_CudaGdfqIterationCifar(benchmark::State& state) { iteration(state, "gdfq", "cifar10", "cuda"); }
 BENCHMARK(BM_CudaAdasgIterationCifar)->ArgsProduct({{0}, {32, 4}})->ArgNames({"batch", "bits"})
@@ -163,8 +278,21 @@ BENCHMARK(BM_PackCodes)->Arg(1 << 12)->Arg(1 << 18);
 }  // namespace
 }  // namespace dfq
 
+// `--threads=N`: LibTorch (and OpenBLAS) threads for every benchmark; default: all cores.
 int main(int argc, char** argv) {
-  dfq::configure_threads(0);
+  int threads = 0;
+  int kept = 1;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a.rfind("--threads=", 0) == 0) {
+      threads = std::stoi(a.substr(10));
+    } else {
+      argv[kept++] = argv[i];
+    }
+  }
+  argc = kept;
+  threads = dfq::configure_threads(threads);
+  fmt::print(stderr, "{} threads; peak% is against the measured peak. {}\n", threads, dfq::machine_peak().summary);
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();
