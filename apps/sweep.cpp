@@ -29,6 +29,7 @@
 #include "core/util/paths.h"
 #include "core/util/progress.h"
 #include "core/util/rng.h"
+#include "core/util/unknown_key.h"
 #include "methods/registry.h"
 #include "methods/train/schedule.h"
 #include "models/zoo.h"
@@ -58,8 +59,13 @@ std::vector<CellRequest> expand_suite(const Suite& s, const SweepOptions& o) {
     for (const auto& [k, v] : settings) {
       bool used = false;
       for (const auto& m : s.methods) used |= find_method(m).has_setting(k);
-      if (!used)
-        throw InvalidInputError(fmt::format("{}: {} key '{}' belongs to none of the suite's methods", s.path, what, k));
+      if (!used) {
+        std::vector<std::string> keys;
+        for (const auto& m : s.methods)
+          for (const auto& p : find_method(m).params) keys.push_back(p.key);
+        throw InvalidInputError(fmt::format("{}: {}: {} (the settings of the suite's methods: {})", s.path, what,
+                                            unknown_key_message(k, keys), fmt::join(s.methods, ", ")));
+      }
     }
   };
   check_keys(s.set, "set");

@@ -15,6 +15,7 @@
 
 #include "core/util/atomic_file.h"
 #include "core/util/error.h"
+#include "core/util/unknown_key.h"
 
 namespace dfq {
 
@@ -26,7 +27,7 @@ void check_keys(const YAML::Node& node, const std::vector<std::string>& known, c
   for (const auto& kv : node) {
     const auto key = kv.first.as<std::string>();
     if (std::find(known.begin(), known.end(), key) == known.end())
-      throw InvalidInputError(fmt::format("{}: unknown key '{}' (known: {})", where, key, fmt::join(known, ", ")));
+      throw InvalidInputError(fmt::format("{}: {}", where, unknown_key_message(key, known)));
   }
 }
 

@@ -8,6 +8,7 @@
 
 #include "core/util/error.h"
 #include "core/util/sha256.h"
+#include "core/util/unknown_key.h"
 
 namespace dfq {
 namespace {
@@ -163,8 +164,7 @@ const ParamSpec& Config::spec(const std::string& key) const {
     if (p.key == key) return p;
   std::vector<std::string> keys;
   for (const auto& p : schema_) keys.push_back(p.key);
-  std::sort(keys.begin(), keys.end());
-  throw InvalidInputError(fmt::format("unknown key '{}'; valid keys: {}", key, fmt::join(keys, ", ")));
+  throw InvalidInputError(unknown_key_message(key, keys));
 }
 
 void Config::set_assignment(const std::string& a) {

@@ -11,6 +11,7 @@
 #include "core/util/env.h"
 #include "core/util/error.h"
 #include "core/util/paths.h"
+#include "core/util/unknown_key.h"
 
 namespace dfq {
 namespace {
@@ -195,7 +196,7 @@ Suite load_suite(const std::string& name_or_path, const std::string& configs_dir
     if (std::none_of(keys.begin(), keys.end(), [&](const SuiteKey& k) { return key == k.key; })) {
       std::vector<std::string> names;
       for (const auto& k : keys) names.push_back(k.key);
-      throw InvalidInputError(fmt::format("{}: unknown key '{}'; valid: {}", path, key, fmt::join(names, ", ")));
+      throw InvalidInputError(fmt::format("{}: {}", path, unknown_key_message(key, names)));
     }
   }
   try {

@@ -128,8 +128,9 @@ TEST(Suite, BadFilesSayWhatToFix) {
   expect_error("dataset: fashion-mnist\nmodel: lenet5\nmethods: [noise]\nbits: [4]\n", "'seeds'");
   expect_error("dataset: fashion-mnist\nmodel: lenet5\nmethods: [nosie]\nbits: [4]\nseeds: [0]\n", "valid: noise");
   expect_error("dataset: fashion-mnist\nmodel: lenet5\nmethods: [noise]\nbits: [4]\nseeds: [0]\nset: {epohcs: 2}\n",
-               "epohcs");
-  expect_error("dataset: fashion-mnist\nmodels: lenet5\n", "unknown key 'models'");
+               "set: unknown key 'epohcs'; valid keys: batch_size, calib_batches, keep_first_last_8bit, range_tracker "
+               "(the settings of the suite's methods: noise)");
+  expect_error("dataset: fashion-mnist\nmodels: lenet5\n", "unknown key 'models' (did you mean 'model'?); valid keys: ");
   expect_error("dataset: [fashion\n", "not valid YAML");
   // #17 item 14: a value listed twice would run its cells twice; a repeated key reads one value.
   expect_error("dataset: fashion-mnist\nmodel: lenet5\nmethods: [noise]\nbits: [4]\nseeds: [0, 1, 0]\n",
@@ -146,7 +147,7 @@ TEST(Suite, BadFilesSayWhatToFix) {
   expect_error(base + "variants: {a: {}}\n", "at least one setting");
   expect_error(base + "variants: {\"a/b\": {epochs: 2}}\n", "variant name 'a/b' is not valid");
   expect_error(base + "variants: {a: {epochs: 2}, a: {epochs: 3}}\n", "variant 'a' appears twice");
-  expect_error(base + "variants: {a: {epohcs: 2}}\n", "variants.a key 'epohcs' belongs to none");
+  expect_error(base + "variants: {a: {epohcs: 2}}\n", "variants.a: unknown key 'epohcs' (did you mean 'epochs'?)");
   expect_error(base + "set: {epochs: 2, epochs: 3}\n", "key 'epochs' appears twice");
   EXPECT_THROW(load_suite("nope", dir.path()), MissingFileError);
 }

@@ -404,7 +404,7 @@ TEST(Check, ReferencesThatCannotFailAreRefused) {
   expect_refused("suite: ci\ncells: []\n", "no cells; a gate that checks nothing passes anything");
   expect_refused("suite: ci\ncells:\n  - " + cell + ", top1: 80}\n  - " + cell + ", top1: 81}\n",
                  "cell 2: gdfq fashion-mnist/lenet5 W4A4 seed 0 is listed twice");
-  expect_refused("suite: ci\ncells:\n  - " + cell + ", top1: 80, atoll: 3}\n", "cell 1: unknown key 'atoll'");
+  expect_refused("suite: ci\ncells:\n  - " + cell + ", top1: 80, atoll: 3}\n", "cell 1: unknown key 'atoll' (did you mean 'atol'?); valid keys: a_bits, atol,");
   expect_refused("suite: ci\ntolerance: 2\ncells:\n  - " + cell + ", top1: 80}\n", "unknown key 'tolerance'");
   // The shipped reference passes these checks.
   EXPECT_NO_THROW(load_reference(std::string(DFQ_SOURCE_DIR) + "/results/reference/ci.yaml"));
