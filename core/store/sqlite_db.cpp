@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cstring>
+
 #include "core/util/error.h"
 
 namespace dfq {
@@ -46,14 +48,24 @@ SqliteDb::~SqliteDb() {
   if (db_) sqlite3_close_v2(db_);
 }
 
+// SQLite's message, and the system's reason where SQLite saw one ("disk I/O error" says
+// little; "No space left on device" says what to fix).
+std::string SqliteDb::error_text(const std::string& message) const {
+  const int code = sqlite3_extended_errcode(db_) & 0xff;
+  const int os = sqlite3_system_errno(db_);
+  if (os != 0 && (code == SQLITE_IOERR || code == SQLITE_FULL || code == SQLITE_CANTOPEN))
+    return fmt::format("{} ({})", message, std::strerror(os));
+  return message;
+}
+
 void SqliteDb::fail(const std::string& what) const {
-  throw Error(fmt::format("run store '{}': {}: {}", path_, what, sqlite3_errmsg(db_)));
+  throw Error(fmt::format("run store '{}': {}: {}", path_, what, error_text(sqlite3_errmsg(db_))));
 }
 
 void SqliteDb::exec(const std::string& sql) {
   char* err = nullptr;
   if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string msg = err ? err : "?";
+    std::string msg = error_text(err ? err : "?");
     sqlite3_free(err);
     throw Error(fmt::format("run store '{}': {} (in: {})", path_, msg, sql.substr(0, 80)));
   }

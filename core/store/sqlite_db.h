@@ -59,6 +59,8 @@ class SqliteDb {
   int64_t changes() const;
   sqlite3* handle() { return db_; }
   const std::string& path() const { return path_; }
+  // SQLite's message with the system's reason appended where it saw one.
+  std::string error_text(const std::string& message) const;
   [[noreturn]] void fail(const std::string& what) const;
 
  private:
