@@ -28,9 +28,9 @@ Result dfq(const testing::TempDir& dir, const std::string& args) {
   return r;
 }
 
-void add_done_run(RunStore& store, const std::string& method, double top1) {
+void add_done_run(RunStore& store, const std::string& method, double top1, const std::string& suite = "clitest") {
   RunKey k;
-  k.suite = "clitest";  // no configs/clitest.yaml: reports and the gate take every run of the suite
+  k.suite = suite;  // no configs/clitest.yaml: reports and the gate take every run of the suite
   k.method = method;
   k.model = "lenet5";
   k.dataset = "fashion-mnist";
@@ -178,6 +178,30 @@ TEST(Cli, RunsExportShowAndDiff) {
   EXPECT_EQ(r.code, 1) << r.output;
   EXPECT_NE(r.output.find("no run '99'"), std::string::npos) << r.output;
   EXPECT_EQ(dfq(dir, "diff 1" + store).code, 2);
+}
+
+// `dfq runs --suite NAME` lists NAME's variants (NAME@VARIANT) too; NAME@VARIANT lists that
+// variant only; another suite whose name starts with NAME is not listed.
+TEST(Cli, RunsOfASuiteIncludeItsVariants) {
+  testing::TempDir dir;
+  {
+    RunStore store(dir.file("runs.sqlite"));
+    add_done_run(store, "gdfq", 80.0, "study@cal4-ft400");
+    add_done_run(store, "adasg", 82.0, "study@cal50-ft400");
+    add_done_run(store, "noise", 40.0, "studyother");
+  }
+  const auto store = " --store " + dir.file("runs.sqlite");
+  auto r = dfq(dir, "runs --suite study" + store);
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("study@cal4-ft400  gdfq"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("study@cal50-ft400 adasg"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("noise"), std::string::npos) << r.output;
+  r = dfq(dir, "runs --suite study@cal4-ft400" + store);
+  EXPECT_NE(r.output.find("gdfq"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("adasg"), std::string::npos) << r.output;
+  r = dfq(dir, "runs --suite study --limit 1" + store);
+  EXPECT_NE(r.output.find("adasg"), std::string::npos) << r.output;  // the newest
+  EXPECT_EQ(r.output.find("gdfq"), std::string::npos) << r.output;
 }
 
 }  // namespace
