@@ -75,18 +75,6 @@ std::vector<Claim> load_claims(const std::string& path) {
   return out;
 }
 
-double student_t_quantile(double alpha, double df) {
-  // Bisection on the CDF: P(T <= q) = 1 - alpha / 2.
-  const double target = 1.0 - alpha / 2.0;
-  double lo = 0.0, hi = 1.0;
-  while (student_t_cdf(hi, df) < target && hi < 1e6) hi *= 2.0;
-  for (int it = 0; it < 200; ++it) {
-    const double mid = 0.5 * (lo + hi);
-    (student_t_cdf(mid, df) < target ? lo : hi) = mid;
-  }
-  return 0.5 * (lo + hi);
-}
-
 int seeds_to_decide(double mean_a, double std_a, double mean_b, double std_b, int from, double alpha) {
   if (mean_a == mean_b) return -1;
   for (int n = std::max(2, from); n <= 100; ++n) {

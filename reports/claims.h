@@ -47,9 +47,6 @@ constexpr double kClaimAlpha = 0.05;
 std::vector<ClaimResult> evaluate_claims(const Report& report, const std::vector<Claim>& claims,
                                          const std::vector<PublishedRow>& published);
 
-// The two-sided (1 - alpha) quantile of Student's t: t with P(|T| < t) = 1 - alpha.
-double student_t_quantile(double two_sided_alpha, double df);
-
 // Seeds per method at which Welch's test of means m_a, m_b with standard deviations s_a, s_b
 // gives p < alpha, searching from `from` to 100; -1 when none does.
 int seeds_to_decide(double mean_a, double std_a, double mean_b, double std_b, int from, double alpha = kClaimAlpha);

@@ -1,5 +1,8 @@
 #include "reports/statistics.h"
 
+#include <boost/math/distributions/students_t.hpp>
+#include <boost/math/special_functions/beta.hpp>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -21,52 +24,17 @@ Summary summarize(const std::vector<double>& v) {
   return s;
 }
 
-namespace {
-
-// Continued fraction for the incomplete beta function (modified Lentz's method).
-double beta_continued_fraction(double a, double b, double x) {
-  const double tiny = 1e-300, eps = 1e-15;
-  double c = 1.0, d = 1.0 - (a + b) * x / (a + 1.0);
-  if (std::fabs(d) < tiny) d = tiny;
-  d = 1.0 / d;
-  double h = d;
-  for (int m = 1; m <= 1000; ++m) {
-    const double m2 = 2.0 * m;
-    double aa = m * (b - m) * x / ((a + m2 - 1.0) * (a + m2));
-    d = 1.0 + aa * d;
-    if (std::fabs(d) < tiny) d = tiny;
-    c = 1.0 + aa / c;
-    if (std::fabs(c) < tiny) c = tiny;
-    d = 1.0 / d;
-    h *= d * c;
-    aa = -(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1.0));
-    d = 1.0 + aa * d;
-    if (std::fabs(d) < tiny) d = tiny;
-    c = 1.0 + aa / c;
-    if (std::fabs(c) < tiny) c = tiny;
-    d = 1.0 / d;
-    const double delta = d * c;
-    h *= delta;
-    if (std::fabs(delta - 1.0) < eps) break;
-  }
-  return h;
-}
-
-}  // namespace
-
+// Boost.Math's regularised incomplete beta and Student's t distribution.
 double incomplete_beta(double a, double b, double x) {
   if (x <= 0) return 0.0;
   if (x >= 1) return 1.0;
-  const double log_front = std::lgamma(a + b) - std::lgamma(a) - std::lgamma(b) + a * std::log(x) + b * std::log1p(-x);
-  // The fraction converges fast for x < (a + 1) / (a + b + 2); use the symmetry otherwise.
-  if (x < (a + 1.0) / (a + b + 2.0)) return std::exp(log_front) * beta_continued_fraction(a, b, x) / a;
-  return 1.0 - std::exp(log_front) * beta_continued_fraction(b, a, 1.0 - x) / b;
+  return boost::math::ibeta(a, b, x);
 }
 
-double student_t_cdf(double t, double df) {
-  const double x = df / (df + t * t);
-  const double tail = 0.5 * incomplete_beta(df / 2.0, 0.5, x);  // P(T > |t|)
-  return t >= 0 ? 1.0 - tail : tail;
+double student_t_cdf(double t, double df) { return boost::math::cdf(boost::math::students_t(df), t); }
+
+double student_t_quantile(double two_sided_alpha, double df) {
+  return boost::math::quantile(boost::math::students_t(df), 1.0 - two_sided_alpha / 2.0);
 }
 
 WelchResult welch_t_test(const std::vector<double>& a, const std::vector<double>& b) {

@@ -21,8 +21,10 @@ WelchResult welch_t_test(const std::vector<double>& a, const std::vector<double>
 // The same test from summaries: means, sample standard deviations and counts.
 WelchResult welch_t_test(double mean_a, double std_a, int n_a, double mean_b, double std_b, int n_b);
 
-// Regularised incomplete beta I_x(a, b) (continued fraction), and Student's t CDF.
+// Regularised incomplete beta I_x(a, b), Student's t CDF, and the two-sided critical value q
+// with P(|T| > q) = two_sided_alpha (Boost.Math).
 double incomplete_beta(double a, double b, double x);
 double student_t_cdf(double t, double df);
+double student_t_quantile(double two_sided_alpha, double df);
 
 }  // namespace dfq

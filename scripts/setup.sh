@@ -4,7 +4,7 @@ set -euo pipefail
 PKGS=(cmake ninja-build g++ make pkg-config zlib1g-dev libtorch-dev libopenblas0-pthread
       libfmt-dev libsqlite3-dev sqlite3 libgtest-dev libbenchmark-dev libcli11-dev
       libyaml-cpp-dev nlohmann-json3-dev libfccp-dev gnuplot-nox dataset-fashion-mnist
-      libturbojpeg0-dev python3-torch python3-pil)
+      libturbojpeg0-dev libssl-dev libboost-math-dev python3-torch python3-pil)
 # python3-torch: the teacher-import test writes its state dicts with PyTorch; python3-pil: the
 # ImageNet reader's test compares its resize and crop with Pillow's
 # --with-slurm: also Slurm and munge, for the test that runs a sweep on a real single-node

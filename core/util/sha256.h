@@ -1,4 +1,4 @@
-// SHA-256 (FIPS 180-4) for weight-file integrity checks in the model zoo manifests.
+// SHA-256 (FIPS 180-4, from OpenSSL) for the integrity checks of teachers and caches.
 #pragma once
 #include <string>
 

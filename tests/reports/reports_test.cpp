@@ -32,6 +32,11 @@ TEST(Statistics, IncompleteBetaAndStudentT) {
   EXPECT_NEAR(incomplete_beta(2, 3, 0.5), 11.0 / 16.0, 1e-12);
   EXPECT_NEAR(incomplete_beta(1, 1, 0.3), 0.3, 1e-12);
   EXPECT_NEAR(student_t_cdf(0.0, 7), 0.5, 1e-12);
+  // Two-sided 5 % critical values of t tables: df 4 -> 2.776445, df 10 -> 2.228139, df 1 -> 12.7062.
+  EXPECT_NEAR(student_t_quantile(0.05, 4), 2.776445, 1e-6);
+  EXPECT_NEAR(student_t_quantile(0.05, 10), 2.228139, 1e-6);
+  EXPECT_NEAR(student_t_quantile(0.05, 1), 12.706205, 1e-5);
+  EXPECT_NEAR(student_t_cdf(student_t_quantile(0.01, 3.7), 3.7), 0.995, 1e-12);
   EXPECT_NEAR(student_t_cdf(1.0, 1), 0.75, 1e-12);  // Cauchy: 1/2 + atan(1)/pi
   EXPECT_NEAR(student_t_cdf(-1.0, 1), 0.25, 1e-12);
   EXPECT_NEAR(student_t_cdf(2.0, 2), 0.5 + 1.0 / std::sqrt(6.0), 1e-12);  // 1/2 + t / (2 sqrt(t^2 + 2))
