@@ -185,16 +185,17 @@ void iteration(benchmark::State& state, const std::string& method, const std::st
   auto source = parts.make_source();
   StudentStep q_step(student, schedule, parts.student_loss);
   int64_t it = 0;
+  // One training iteration, as a run's trainer calls it.
+  auto one = [&] {
+    StepTensors st;
+    st.num_classes = data.info.classes;
+    return train_iteration(*source, q_step, *student, schedule, 1, it++ % 10, st);
+  };
   // DFQ_BENCH_PROFILE=1: 3 warm-up iterations, then 10 under LibTorch's profiler; prints each
   // operator's self time per iteration (time in the operator minus the operators it called).
   // The profiler's own cost is large (an adasg iteration at batch 16 takes ~3.5x longer under
   // it), so read the shares, and the small operators' shares as upper bounds.
   if (std::getenv("DFQ_BENCH_PROFILE")) {
-    auto one = [&] {
-      StepTensors st;
-      st.num_classes = data.info.classes;
-      train_iteration(*source, q_step, *student, schedule, 1, it++ % 10, st);
-    };
     for (int i = 0; i < 3; ++i) one();
     const int n = 10;
     {
@@ -214,27 +215,15 @@ void iteration(benchmark::State& state, const std::string& method, const std::st
   // the FMA peak of the cores in use (core/eval/flops.h says what is counted and how the peak is found).
   int64_t macs = 0;
   try {
-    for (int i = 0; i < 2; ++i) {
-      auto one = [&] {
-        StepTensors st;
-        st.num_classes = data.info.classes;
-        train_iteration(*source, q_step, *student, schedule, 1, it++ % 10, st);
-      };
-      if (i == 0) {
-        one();
-      } else {
-        macs = count_multiply_adds(one);
-      }
-    }
+    one();
+    macs = count_multiply_adds(one);
   } catch (const NumericalError& e) {
     state.SkipWithError(e.what());
     return;
   }
   for (auto _ : state) {
-    StepTensors st;
-    st.num_classes = data.info.classes;
     try {
-      benchmark::DoNotOptimize(train_iteration(*source, q_step, *student, schedule, 1, it++ % 10, st));
+      benchmark::DoNotOptimize(one());
     } catch (const NumericalError& e) {
       state.SkipWithError(e.what());
       break;

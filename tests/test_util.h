@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 
 namespace dfq::testing {
@@ -30,6 +31,38 @@ class TempDir {
 
  private:
   std::string path_;
+};
+
+// A read-only view of `folder` (an existing folder inside `dir`) while the object lives: a
+// read-only bind mount at dir/ro when running as root (root writes through permissions),
+// the folder itself made 0500 otherwise. path() is "" when root cannot mount here.
+class ReadOnlyView {
+ public:
+  ReadOnlyView(const TempDir& dir, const std::string& folder) : folder_(folder), mount_point_(dir.file("ro")) {
+    if (geteuid() == 0) {
+      std::filesystem::create_directories(mount_point_);
+      mounted_ = std::system(("mount --bind " + folder + " " + mount_point_ + " 2>/dev/null && mount -o "
+                              "remount,bind,ro " + mount_point_ + " 2>/dev/null")
+                                 .c_str()) == 0;
+      if (!mounted_) std::system(("umount " + mount_point_ + " 2>/dev/null").c_str());
+      if (mounted_) path_ = mount_point_;
+    } else {
+      std::filesystem::permissions(folder, std::filesystem::perms::owner_read | std::filesystem::perms::owner_exec);
+      path_ = folder;
+    }
+  }
+  ~ReadOnlyView() {
+    if (mounted_) {
+      std::system(("umount " + mount_point_).c_str());
+    } else if (geteuid() != 0) {
+      std::filesystem::permissions(folder_, std::filesystem::perms::owner_all);
+    }
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string folder_, mount_point_, path_;
+  bool mounted_ = false;
 };
 
 }  // namespace dfq::testing

@@ -2,63 +2,36 @@
 // codes (0 success, 1 failure, 2 usage, check's 3), one line naming each bad value, and a
 // `dfq check` hint that works when pasted. Real `dfq` processes on hand-filled stores.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <fstream>
 
 #include "core/store/run_store.h"
+#include "tests/apps/cli_run.h"
 #include "tests/test_util.h"
 
 namespace dfq {
 namespace {
 
-struct Result {
-  int code = -1;
-  std::string output;  // stdout and stderr together
-};
-
-// Runs `dfq ARGS` (ARGS as the shell reads them) and returns its exit code and output.
-Result dfq(const testing::TempDir& dir, const std::string& args) {
-  const std::string out = dir.file("cli-output.txt");
-  const int status = std::system((std::string(DFQ_CLI) + " " + args + " > " + out + " 2>&1").c_str());
-  std::ifstream in(out);
-  Result r;
-  r.output.assign(std::istreambuf_iterator<char>(in), {});
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return r;
-}
-
-void add_done_run(RunStore& store, const std::string& method, double top1, const std::string& suite = "clitest") {
-  RunKey k;
-  k.suite = suite;  // no configs/clitest.yaml: reports and the gate take every run of the suite
-  k.method = method;
-  k.model = "lenet5";
-  k.dataset = "fashion-mnist";
-  k.w_bits = k.a_bits = 4;
-  k.seed = 0;
-  Environment e;
-  e.host = "test";
-  const auto id = store.begin_run(k, "{}", "h", e, method, 2020);
-  store.log_curves(id, 1, {{"test_top1", top1}});
-  store.finish_run(id, {{"top1", top1}, {"fp_top1", 90.0}});
-}
+using testing::add_done_run;
+using testing::cell_key;
+using testing::run_dfq;
 
 TEST(Cli, GlobalOptionsWorkAfterTheSubcommandAndAreInItsHelp) {
   testing::TempDir dir;
   {
     RunStore store(dir.file("runs.sqlite"));
-    add_done_run(store, "gdfq", 80.0);
+    add_done_run(store, cell_key("clitest", "gdfq"), 80.0);
   }
   // --store after the subcommand's name reaches the command: the run is listed.
-  auto r = dfq(dir, "runs --store " + dir.file("runs.sqlite") + " --quiet");
+  auto r = run_dfq(dir, "runs --store " + dir.file("runs.sqlite") + " --quiet");
   EXPECT_EQ(r.code, 0) << r.output;
   EXPECT_NE(r.output.find("gdfq"), std::string::npos) << r.output;
   // ... and a missing store given there is named in the error (and not created).
-  r = dfq(dir, "runs --store " + dir.file("missing.sqlite"));
+  r = run_dfq(dir, "runs --store " + dir.file("missing.sqlite"));
   EXPECT_EQ(r.code, 1) << r.output;
   EXPECT_NE(r.output.find(dir.file("missing.sqlite")), std::string::npos) << r.output;
   EXPECT_FALSE(std::ifstream(dir.file("missing.sqlite")).good());
-  r = dfq(dir, "run --help");
+  r = run_dfq(dir, "run --help");
   EXPECT_EQ(r.code, 0);
   for (const char* option : {"--store", "--threads", "--cache", "--quiet", "--device"})
     EXPECT_NE(r.output.find(option), std::string::npos) << option << " missing from run --help:\n" << r.output;
@@ -66,7 +39,7 @@ TEST(Cli, GlobalOptionsWorkAfterTheSubcommandAndAreInItsHelp) {
 
 TEST(Cli, VersionNamesTheBuild) {
   testing::TempDir dir;
-  const auto r = dfq(dir, "--version");
+  const auto r = run_dfq(dir, "--version");
   EXPECT_EQ(r.code, 0) << r.output;
   for (const char* part : {"dfqbench 0.", "commit ", "build ", "LibTorch 1.", "CUDA "})
     EXPECT_NE(r.output.find(part), std::string::npos) << part << " missing from:\n" << r.output;
@@ -76,7 +49,7 @@ TEST(Cli, UsageErrorsExitTwoWithOneLineNamingTheValue) {
   testing::TempDir dir;
   {
     RunStore store(dir.file("runs.sqlite"));
-    add_done_run(store, "gdfq", 80.0);
+    add_done_run(store, cell_key("clitest", "gdfq"), 80.0);
   }
   const std::string store = " --store " + dir.file("runs.sqlite");
   struct Case {
@@ -94,35 +67,35 @@ TEST(Cli, UsageErrorsExitTwoWithOneLineNamingTheValue) {
       {"check --suite clitest --atol -1 --reference " + dir.file("ref.yaml") + store, "--atol"},
   };
   for (const auto& c : cases) {
-    const auto r = dfq(dir, c.args);
+    const auto r = run_dfq(dir, c.args);
     EXPECT_EQ(r.code, 2) << c.args << ":\n" << r.output;
     EXPECT_NE(r.output.find(c.says), std::string::npos) << c.args << ":\n" << r.output;
   }
   // The report's metric check lists what the runs have.
-  const auto r = dfq(dir, "report --suite clitest --metric bogus --out " + dir.file("rep") + store);
+  const auto r = run_dfq(dir, "report --suite clitest --metric bogus --out " + dir.file("rep") + store);
   EXPECT_NE(r.output.find("top1"), std::string::npos) << r.output;
   EXPECT_FALSE(std::ifstream(dir.file("rep/report.md")).good()) << "nothing rendered on a usage error";
   // A good report still exits 0.
-  EXPECT_EQ(dfq(dir, "report --suite clitest --out " + dir.file("rep") + store).code, 0);
+  EXPECT_EQ(run_dfq(dir, "report --suite clitest --out " + dir.file("rep") + store).code, 0);
 }
 
 TEST(Cli, CheckExitCodesAndItsHintWorksWhenPasted) {
   testing::TempDir dir;
   {
     RunStore store(dir.file("runs.sqlite"));
-    add_done_run(store, "gdfq", 80.0);
+    add_done_run(store, cell_key("clitest", "gdfq"), 80.0);
   }
   const std::string store = " --store " + dir.file("runs.sqlite");
   const std::string ref = dir.file("ref.yaml");
-  ASSERT_EQ(dfq(dir, "check --suite clitest --write --atol 2.5 --reference " + ref + store).code, 0);
-  EXPECT_EQ(dfq(dir, "check --suite clitest --reference " + ref + store).code, 0);
+  ASSERT_EQ(run_dfq(dir, "check --suite clitest --write --atol 2.5 --reference " + ref + store).code, 0);
+  EXPECT_EQ(run_dfq(dir, "check --suite clitest --reference " + ref + store).code, 0);
 
   // A better run than the reference by more than atol: exit 3 and a hint to rewrite it.
   {
     RunStore s(dir.file("runs.sqlite"));
-    add_done_run(s, "gdfq", 85.0);
+    add_done_run(s, cell_key("clitest", "gdfq"), 85.0);
   }
-  auto r = dfq(dir, "check --suite clitest --reference " + ref + store);
+  auto r = run_dfq(dir, "check --suite clitest --reference " + ref + store);
   EXPECT_EQ(r.code, 3) << r.output;
   const auto open = r.output.find("`build/dfq ");
   ASSERT_NE(open, std::string::npos) << r.output;
@@ -130,20 +103,20 @@ TEST(Cli, CheckExitCodesAndItsHintWorksWhenPasted) {
   ASSERT_NE(close, std::string::npos);
   const std::string hint = r.output.substr(open + 1 + std::string("build/dfq ").size(), close - open - 11);
   // Pasted (with this build's binary for build/dfq), it rewrites the reference and keeps atol 2.5.
-  r = dfq(dir, hint);
+  r = run_dfq(dir, hint);
   EXPECT_EQ(r.code, 0) << hint << ":\n" << r.output;
   std::ifstream in(ref);
   const std::string text((std::istreambuf_iterator<char>(in)), {});
   EXPECT_NE(text.find("atol: 2.5"), std::string::npos) << text;
   EXPECT_NE(text.find("top1: 85"), std::string::npos) << text;
-  EXPECT_EQ(dfq(dir, "check --suite clitest --reference " + ref + store).code, 0);
+  EXPECT_EQ(run_dfq(dir, "check --suite clitest --reference " + ref + store).code, 0);
 
   // A worse run by more than atol: exit 1.
   {
     RunStore s(dir.file("runs.sqlite"));
-    add_done_run(s, "gdfq", 70.0);
+    add_done_run(s, cell_key("clitest", "gdfq"), 70.0);
   }
-  EXPECT_EQ(dfq(dir, "check --suite clitest --reference " + ref + store).code, 1);
+  EXPECT_EQ(run_dfq(dir, "check --suite clitest --reference " + ref + store).code, 1);
 }
 
 // #16 §2: `dfq runs --format json` is JSON that python3's json.tool accepts; show and diff
@@ -152,32 +125,32 @@ TEST(Cli, RunsExportShowAndDiff) {
   testing::TempDir dir;
   {
     RunStore store(dir.file("runs.sqlite"));
-    add_done_run(store, "gdfq", 80.0);
-    add_done_run(store, "adasg", 82.0);
+    add_done_run(store, cell_key("clitest", "gdfq"), 80.0);
+    add_done_run(store, cell_key("clitest", "adasg"), 82.0);
   }
   const auto store = " --store " + dir.file("runs.sqlite");
-  auto r = dfq(dir, "runs --format json" + store + " > " + dir.file("runs.json"));
+  auto r = run_dfq(dir, "runs --format json" + store + " > " + dir.file("runs.json"));
   EXPECT_EQ(r.code, 0) << r.output;
   if (std::system("command -v python3 > /dev/null") == 0) {
-    r = dfq(dir, "runs --format json" + store + " | python3 -m json.tool > /dev/null && echo parsed");
+    r = run_dfq(dir, "runs --format json" + store + " | python3 -m json.tool > /dev/null && echo parsed");
     EXPECT_NE(r.output.find("parsed"), std::string::npos) << r.output;
   } else {
     GTEST_LOG_(INFO) << "python3 not installed: json.tool check skipped";
   }
-  r = dfq(dir, "runs --format csv" + store);
+  r = run_dfq(dir, "runs --format csv" + store);
   EXPECT_EQ(r.code, 0) << r.output;
   EXPECT_NE(r.output.find(",adasg,lenet5,fashion-mnist,4,4,0,done,82,"), std::string::npos) << r.output;
-  EXPECT_EQ(dfq(dir, "runs --format yaml" + store).code, 2);
-  r = dfq(dir, "show 1" + store);
+  EXPECT_EQ(run_dfq(dir, "runs --format yaml" + store).code, 2);
+  r = run_dfq(dir, "show 1" + store);
   EXPECT_EQ(r.code, 0) << r.output;
   EXPECT_NE(r.output.find("run 1: gdfq lenet5 fashion-mnist W4A4 seed 0"), std::string::npos) << r.output;
-  r = dfq(dir, "diff 1 2" + store);
+  r = run_dfq(dir, "diff 1 2" + store);
   EXPECT_EQ(r.code, 0) << r.output;
   EXPECT_NE(r.output.find("top1  A 80  B 82"), std::string::npos) << r.output;
-  r = dfq(dir, "show 99" + store);
+  r = run_dfq(dir, "show 99" + store);
   EXPECT_EQ(r.code, 1) << r.output;
   EXPECT_NE(r.output.find("no run '99'"), std::string::npos) << r.output;
-  EXPECT_EQ(dfq(dir, "diff 1" + store).code, 2);
+  EXPECT_EQ(run_dfq(dir, "diff 1" + store).code, 2);
 }
 
 // `dfq runs --suite NAME` lists NAME's variants (NAME@VARIANT) too; NAME@VARIANT lists that
@@ -186,20 +159,20 @@ TEST(Cli, RunsOfASuiteIncludeItsVariants) {
   testing::TempDir dir;
   {
     RunStore store(dir.file("runs.sqlite"));
-    add_done_run(store, "gdfq", 80.0, "study@cal4-ft400");
-    add_done_run(store, "adasg", 82.0, "study@cal50-ft400");
-    add_done_run(store, "noise", 40.0, "studyother");
+    add_done_run(store, cell_key("study@cal4-ft400", "gdfq"), 80.0);
+    add_done_run(store, cell_key("study@cal50-ft400", "adasg"), 82.0);
+    add_done_run(store, cell_key("studyother", "noise"), 40.0);
   }
   const auto store = " --store " + dir.file("runs.sqlite");
-  auto r = dfq(dir, "runs --suite study" + store);
+  auto r = run_dfq(dir, "runs --suite study" + store);
   EXPECT_EQ(r.code, 0) << r.output;
   EXPECT_NE(r.output.find("study@cal4-ft400  gdfq"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("study@cal50-ft400 adasg"), std::string::npos) << r.output;
   EXPECT_EQ(r.output.find("noise"), std::string::npos) << r.output;
-  r = dfq(dir, "runs --suite study@cal4-ft400" + store);
+  r = run_dfq(dir, "runs --suite study@cal4-ft400" + store);
   EXPECT_NE(r.output.find("gdfq"), std::string::npos) << r.output;
   EXPECT_EQ(r.output.find("adasg"), std::string::npos) << r.output;
-  r = dfq(dir, "runs --suite study --limit 1" + store);
+  r = run_dfq(dir, "runs --suite study --limit 1" + store);
   EXPECT_NE(r.output.find("adasg"), std::string::npos) << r.output;  // the newest
   EXPECT_EQ(r.output.find("gdfq"), std::string::npos) << r.output;
 }

@@ -2,34 +2,24 @@
 // folders, hostile suite names and settings, and hostile strings reaching HTML/SVG reports.
 // Real `dfq` processes on hand-filled stores.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 
 #include "core/store/run_store.h"
+#include "tests/apps/cli_run.h"
 #include "tests/test_util.h"
 
 namespace dfq {
 namespace {
 
+using testing::add_done_run;
+using testing::cell_key;
+using testing::CliResult;
+using testing::run_dfq;
+
 namespace fs = std::filesystem;
-
-struct Result {
-  int code = -1;
-  std::string output;  // stdout and stderr together
-};
-
-Result dfq(const testing::TempDir& dir, const std::string& args) {
-  const std::string out = dir.file("cli-output.txt");
-  const int status = std::system((std::string(DFQ_CLI) + " " + args + " > " + out + " 2>&1").c_str());
-  std::ifstream in(out);
-  Result r;
-  r.output.assign(std::istreambuf_iterator<char>(in), {});
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return r;
-}
 
 std::string slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -43,28 +33,12 @@ size_t lines(const std::string& s) {
   return n;
 }
 
-void add_done_run(RunStore& store, const std::string& method, double top1, const std::string& suite = "hostile",
-                  const std::string& model = "lenet5", const std::string& dataset = "fashion-mnist") {
-  RunKey k;
-  k.suite = suite;
-  k.method = method;
-  k.model = model;
-  k.dataset = dataset;
-  k.w_bits = k.a_bits = 4;
-  k.seed = 0;
-  Environment e;
-  e.host = "test";
-  const auto id = store.begin_run(k, "{}", "h", e, method, 2020);
-  for (int s = 0; s < 30; ++s) store.log_curves(id, s, {{"test_top1", top1}, {"loss", double(s)}});
-  store.finish_run(id, {{"top1", top1}, {"fp_top1", 90.0}});
-}
-
 // A store big enough to have pages in the middle, with one of them overwritten by garbage.
 std::string corrupt_store(const testing::TempDir& dir) {
   const auto path = dir.file("runs.sqlite");
   {
     RunStore store(path);
-    for (int i = 0; i < 40; ++i) add_done_run(store, i % 2 ? "gdfq" : "adasg", 50.0 + i);
+    for (int i = 0; i < 40; ++i) add_done_run(store, cell_key("hostile", i % 2 ? "gdfq" : "adasg"), 50.0 + i, 30);
   }
   const auto size = fs::file_size(path);
   EXPECT_GT(size, 8u * 4096u);
@@ -75,7 +49,7 @@ std::string corrupt_store(const testing::TempDir& dir) {
   return path;
 }
 
-void expect_one_line_refusal(const Result& r, const std::string& path, const std::string& what) {
+void expect_one_line_refusal(const CliResult& r, const std::string& path, const std::string& what) {
   EXPECT_NE(r.code, 0) << what << ":\n" << r.output;
   EXPECT_EQ(lines(r.output), 1u) << what << ":\n" << r.output;
   EXPECT_NE(r.output.find(path), std::string::npos) << what << ":\n" << r.output;
@@ -88,10 +62,10 @@ TEST(HostileInput, ACorruptStoreIsRefusedInOneLineByRunsCheckAndReport) {
   const auto path = corrupt_store(dir);
   const auto before = slurp(path);
   const std::string store = " --store " + path;
-  expect_one_line_refusal(dfq(dir, "runs" + store), path, "runs");
-  expect_one_line_refusal(dfq(dir, "check --suite hostile --reference " + dir.file("ref.yaml") + store), path,
+  expect_one_line_refusal(run_dfq(dir, "runs" + store), path, "runs");
+  expect_one_line_refusal(run_dfq(dir, "check --suite hostile --reference " + dir.file("ref.yaml") + store), path,
                           "check");
-  expect_one_line_refusal(dfq(dir, "report --suite hostile --out " + dir.file("rep") + store), path, "report");
+  expect_one_line_refusal(run_dfq(dir, "report --suite hostile --out " + dir.file("rep") + store), path, "report");
   EXPECT_FALSE(fs::exists(dir.file("rep/report.html")));
   EXPECT_FALSE(fs::exists(dir.file("ref.yaml")));
   EXPECT_EQ(slurp(path), before) << "reading a corrupt store changed it";
@@ -101,7 +75,7 @@ TEST(HostileInput, AStoreThatIsADirectoryIsRefusedInOneLine) {
   testing::TempDir dir;
   const auto path = dir.file("store.sqlite");
   fs::create_directories(path);
-  const auto r = dfq(dir, "runs --store " + path);
+  const auto r = run_dfq(dir, "runs --store " + path);
   EXPECT_NE(r.code, 0) << r.output;
   EXPECT_EQ(lines(r.output), 1u) << r.output;
   EXPECT_NE(r.output.find(path), std::string::npos) << r.output;
@@ -113,7 +87,7 @@ TEST(HostileInput, AFileThatIsNotSqliteIsRefusedInOneLineAndLeftUnchanged) {
   testing::TempDir dir;
   const auto path = dir.file("hello.sqlite");
   std::ofstream(path, std::ios::binary) << "hello";
-  const auto r = dfq(dir, "runs --store " + path);
+  const auto r = run_dfq(dir, "runs --store " + path);
   EXPECT_NE(r.code, 0) << r.output;
   EXPECT_EQ(lines(r.output), 1u) << r.output;
   EXPECT_NE(r.output.find(path), std::string::npos) << r.output;
@@ -127,51 +101,38 @@ TEST(HostileInput, AStoreInAReadOnlyFolderCanBeListedReportedAndChecked) {
   fs::create_directories(dir.file("archive"));
   {
     RunStore store(dir.file("archive/runs.sqlite"));
-    add_done_run(store, "gdfq", 80.0);
+    add_done_run(store, cell_key("hostile", "gdfq"), 80.0, 30);
   }
-  std::string view = dir.file("archive");
-  bool mounted = false;
-  if (geteuid() == 0) {
-    fs::create_directories(dir.file("ro"));
-    mounted = std::system(("mount --bind " + dir.file("archive") + " " + dir.file("ro") + " 2>/dev/null && mount -o "
-                           "remount,bind,ro " + dir.file("ro") + " 2>/dev/null")
-                              .c_str()) == 0;
-    if (!mounted) {
-      std::system(("umount " + dir.file("ro") + " 2>/dev/null").c_str());
-      GTEST_SKIP() << "running as root and cannot make a read-only bind mount here: the read-only folder case is "
-                      "not exercised";
-    }
-    view = dir.file("ro");
-  } else {
-    fs::permissions(view, fs::perms::owner_read | fs::perms::owner_exec);
-  }
+  const testing::ReadOnlyView read_only(dir, dir.file("archive"));
+  if (read_only.path().empty())
+    GTEST_SKIP() << "running as root and cannot make a read-only bind mount here: the read-only folder case is "
+                    "not exercised";
+  const std::string view = read_only.path();
   // Sanity: the folder really is not writable.
   EXPECT_FALSE(std::ofstream(view + "/probe").good());
   const std::string store = " --store " + view + "/runs.sqlite";
-  auto r = dfq(dir, "runs" + store);
+  auto r = run_dfq(dir, "runs" + store);
   EXPECT_EQ(r.code, 0) << r.output;
   EXPECT_NE(r.output.find("gdfq"), std::string::npos) << r.output;
-  r = dfq(dir, "report --suite hostile --out " + dir.file("rep") + store);
+  r = run_dfq(dir, "report --suite hostile --out " + dir.file("rep") + store);
   EXPECT_EQ(r.code, 0) << r.output;
   EXPECT_TRUE(fs::exists(dir.file("rep/report.html"))) << r.output;
   // A reference written elsewhere, then checked against the read-only store.
-  r = dfq(dir, "check --suite hostile --write --reference " + dir.file("ref.yaml") + store);
+  r = run_dfq(dir, "check --suite hostile --write --reference " + dir.file("ref.yaml") + store);
   EXPECT_EQ(r.code, 0) << r.output;
-  r = dfq(dir, "check --suite hostile --reference " + dir.file("ref.yaml") + store);
+  r = run_dfq(dir, "check --suite hostile --reference " + dir.file("ref.yaml") + store);
   EXPECT_EQ(r.code, 0) << r.output;
   EXPECT_FALSE(fs::exists(view + "/runs.sqlite-shm"));
   EXPECT_FALSE(fs::exists(view + "/probe"));
-  if (mounted) std::system(("umount " + dir.file("ro")).c_str());
-  else fs::permissions(view, fs::perms::owner_all);
 }
 
 TEST(HostileInput, ReportAndCheckOnAMissingStoreCreateNeitherStoreNorFolder) {
   testing::TempDir dir;
   const auto path = dir.file("nowhere/runs.sqlite");
-  auto r = dfq(dir, "report --suite hostile --out " + dir.file("rep") + " --store " + path);
+  auto r = run_dfq(dir, "report --suite hostile --out " + dir.file("rep") + " --store " + path);
   EXPECT_NE(r.code, 0) << r.output;
   EXPECT_NE(r.output.find(path), std::string::npos) << r.output;
-  r = dfq(dir, "check --suite hostile --reference " + dir.file("ref.yaml") + " --store " + path);
+  r = run_dfq(dir, "check --suite hostile --reference " + dir.file("ref.yaml") + " --store " + path);
   EXPECT_NE(r.code, 0) << r.output;
   EXPECT_NE(r.output.find(path), std::string::npos) << r.output;
   EXPECT_FALSE(fs::exists(dir.file("nowhere")));
@@ -186,9 +147,9 @@ TEST(HostileInput, ASuiteNameWithDotsCannotWriteOutsideTheReportsFolder) {
   const auto path = dir.file("a/b/runs.sqlite");
   {
     RunStore store(path);
-    add_done_run(store, "gdfq", 80.0, "../../x");
+    add_done_run(store, cell_key("../../x", "gdfq"), 80.0, 30);
   }
-  const auto r = dfq(dir, "report --suite ../../x --store " + path);
+  const auto r = run_dfq(dir, "report --suite ../../x --store " + path);
   // Whether it renders or refuses, nothing lands outside a/b/reports.
   EXPECT_FALSE(fs::exists(dir.file("x"))) << r.output;
   EXPECT_FALSE(fs::exists(dir.file("a/x"))) << r.output;
@@ -213,7 +174,7 @@ TEST(HostileInput, BadSettingsFailInOneLineNamingTheKeyAndRecordNoRun) {
     std::string set, key;
   };
   for (const Case& c : {Case{"epochs=1e30", "epochs"}, Case{"lr_q=-0.1", "lr_q"}, Case{"lr_q=0x10", "lr_q"}}) {
-    const auto r = dfq(dir, "run --method gdfq --model lenet5 --preset tiny --set " + c.set + " --store " + path);
+    const auto r = run_dfq(dir, "run --method gdfq --model lenet5 --preset tiny --set " + c.set + " --store " + path);
     EXPECT_NE(r.code, 0) << c.set << ":\n" << r.output;
     EXPECT_EQ(lines(r.output), 1u) << c.set << ":\n" << r.output;
     EXPECT_NE(r.output.find(c.key), std::string::npos) << c.set << ":\n" << r.output;
@@ -229,10 +190,10 @@ TEST(HostileInput, HostileStringsAreEscapedInHtmlAndSvg) {
   const auto path = dir.file("runs.sqlite");
   {
     RunStore store(path);
-    add_done_run(store, "gdfq", 80.0, "hostile", "<script>x</script>", "a<b&\"c");
-    add_done_run(store, "adasg", 70.0, "hostile", "<script>x</script>", "a<b&\"c");
+    add_done_run(store, cell_key("hostile", "gdfq", "<script>x</script>", "a<b&\"c"), 80.0, 30);
+    add_done_run(store, cell_key("hostile", "adasg", "<script>x</script>", "a<b&\"c"), 70.0, 30);
   }
-  const auto r = dfq(dir, "report --suite hostile --out " + dir.file("rep") + " --store " + path);
+  const auto r = run_dfq(dir, "report --suite hostile --out " + dir.file("rep") + " --store " + path);
   ASSERT_EQ(r.code, 0) << r.output;
   const auto html = slurp(dir.file("rep/report.html"));
   ASSERT_FALSE(html.empty()) << r.output;

@@ -338,23 +338,11 @@ TEST(RunStore, StoreInAReadOnlyFolderCanBeRead) {
     RunStore store(path);
     store.finish_run(store.begin_run(key("gdfq"), "{}", "h", env()), {{"top1", 80.0}});
   }
-  std::string view = dir.file("archive");
-  bool mounted = false;
-  if (geteuid() == 0) {
-    // Root writes through permissions: make a read-only bind mount instead.
-    std::filesystem::create_directories(dir.file("ro"));
-    mounted = std::system(("mount --bind " + dir.file("archive") + " " + dir.file("ro") + " 2>/dev/null && mount -o "
-                           "remount,bind,ro " + dir.file("ro") + " 2>/dev/null")
-                              .c_str()) == 0;
-    if (!mounted) {
-      std::system(("umount " + dir.file("ro") + " 2>/dev/null").c_str());
-      GTEST_SKIP() << "running as root and cannot make a read-only bind mount here: the read-only folder case is "
-                      "not exercised";
-    }
-    view = dir.file("ro");
-  } else {
-    std::filesystem::permissions(view, std::filesystem::perms::owner_read | std::filesystem::perms::owner_exec);
-  }
+  const testing::ReadOnlyView read_only(dir, dir.file("archive"));  // a bind mount as root
+  if (read_only.path().empty())
+    GTEST_SKIP() << "running as root and cannot make a read-only bind mount here: the read-only folder case is "
+                    "not exercised";
+  const std::string view = read_only.path();
   {
     RunStore ro(view + "/runs.sqlite", RunStore::Access::ReadOnly);
     ro.verify_integrity();
@@ -362,8 +350,6 @@ TEST(RunStore, StoreInAReadOnlyFolderCanBeRead) {
     EXPECT_EQ(ro.metrics(ro.list_runs()[0].id).at("top1"), 80.0);
   }
   EXPECT_FALSE(std::filesystem::exists(view + "/runs.sqlite-shm"));
-  if (mounted) std::system(("umount " + dir.file("ro")).c_str());
-  else std::filesystem::permissions(view, std::filesystem::perms::owner_all);
 }
 
 TEST(RunStore, TwoProcessesWritingAtOnceBothSucceed) {
