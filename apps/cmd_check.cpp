@@ -48,13 +48,15 @@ int check(const GlobalOptions& g, const std::string& suite, const std::string& r
   if (ref.suite != suite)
     throw InvalidInputError(fmt::format("{} is the reference of suite '{}', not '{}'", path, ref.suite, suite));
   int regressions = 0, improvements = 0, missing = 0;
-  for (const auto& o : check_reference(store, ref, runs)) {
+  const auto outcomes = check_reference(store, ref, runs);
+  for (const auto& o : outcomes) {
     fmt::print("{}\n", o.describe());
     regressions += o.verdict == Verdict::Regression;
     improvements += o.verdict == Verdict::Improvement;
     missing += o.verdict == Verdict::Missing;
   }
   say_left_out();
+  if (const auto mix = thread_mix_note(outcomes); !mix.empty()) fmt::print("note: {}\n", mix);
   fmt::print("{} cells: {} regressions, {} improvements, {} missing\n", ref.cells.size(), regressions, improvements,
              missing);
   if (regressions + missing > 0) return 1;

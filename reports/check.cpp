@@ -126,12 +126,16 @@ std::vector<CheckOutcome> check_reference(const RunStore& store, const Reference
   RunSelection selection;
   selection.suite = ref.suite;
   selection.mismatch = runs.mismatch;
-  std::map<CellId, double> newest;
-  std::map<CellId, double> diverged;
+  struct Newest {
+    double top1 = 0;
+    std::optional<double> diverged_at_epoch;
+    int threads = 0;
+  };
+  std::map<CellId, Newest> newest;  // selected oldest first: the last one of a cell stays
   for (const auto& sel : select_runs(store, selection, runs.left_out)) {
-    newest[cell_id(sel.run.key, sel.row)] = sel.metrics.at("top1");
-    if (sel.metrics.count("diverged_at_epoch"))
-      diverged[cell_id(sel.run.key, sel.row)] = sel.metrics.at("diverged_at_epoch");
+    Newest n{sel.metrics.at("top1"), std::nullopt, sel.run.threads};
+    if (sel.metrics.count("diverged_at_epoch")) n.diverged_at_epoch = sel.metrics.at("diverged_at_epoch");
+    newest[cell_id(sel.run.key, sel.row)] = n;
   }
   std::vector<CheckOutcome> out;
   for (const auto& c : ref.cells) {
@@ -139,9 +143,11 @@ std::vector<CheckOutcome> check_reference(const RunStore& store, const Reference
     o.cell = c;
     o.atol = c.atol >= 0 ? c.atol : ref.atol;
     auto it = newest.find(cell_id(c.key, c.key.method));
-    if (it != newest.end()) o.got = it->second;
-    auto d = diverged.find(cell_id(c.key, c.key.method));
-    if (d != diverged.end()) o.diverged_at_epoch = d->second;
+    if (it != newest.end()) {
+      o.got = it->second.top1;
+      o.diverged_at_epoch = it->second.diverged_at_epoch;
+      o.threads = it->second.threads;
+    }
     if (!o.got) o.verdict = Verdict::Missing;
     else if (o.diverged_at_epoch) o.verdict = Verdict::Regression;
     else if (*o.got < c.top1 - o.atol) o.verdict = Verdict::Regression;
@@ -170,6 +176,21 @@ std::string CheckOutcome::describe() const {
     case Verdict::Ok: break;
   }
   return fmt::format("ok          {}: {:.2f} (expected {:.2f} ± {})", name, *got, cell.top1, atol);
+}
+
+std::string thread_mix_note(const std::vector<CheckOutcome>& outcomes) {
+  std::map<int, int> cells_by_threads;
+  for (const auto& o : outcomes)
+    if (o.got && o.threads > 0) ++cells_by_threads[o.threads];
+  if (cells_by_threads.size() < 2) return "";
+  std::string counts;
+  for (const auto& [t, n] : cells_by_threads)
+    counts += fmt::format("{}{} cell{} at {} thread{}", counts.empty() ? "" : ", ", n, n == 1 ? "" : "s", t,
+                          t == 1 ? "" : "s");
+  return fmt::format("the compared runs mix thread counts ({}); another thread count changes top-1 by rounding "
+                     "(sums in another order), so a difference within atol may be the threads: re-run the suite with "
+                     "one --threads-per-job to compare like with like",
+                     counts);
 }
 
 }  // namespace dfq

@@ -42,11 +42,17 @@ struct CheckOutcome {
   double atol = 0;
   std::optional<double> got;
   std::optional<double> diverged_at_epoch;  // a run that diverged is a regression whatever its top-1
+  int threads = 0;                          // CPU threads of the compared run (0: none compared, or unknown)
   Verdict verdict = Verdict::Missing;
   std::string describe() const;  // one line naming the cell, the values and the verdict
 };
 
 std::vector<CheckOutcome> check_reference(const RunStore& store, const Reference& reference,
                                           const CheckRuns& runs = {});
+
+// #17 item 3: thread counts change the numbers in their last bits, and the thread count is not
+// part of a cell's identity. When the compared runs mix thread counts, a line that says so
+// (how many cells at each count); "" when they do not.
+std::string thread_mix_note(const std::vector<CheckOutcome>& outcomes);
 
 }  // namespace dfq

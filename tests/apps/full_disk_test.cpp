@@ -1,20 +1,24 @@
-// #17 items 5 and 7 on a real full file system (a small tmpfs; mounting one needs root, so
+// #17 items 5, 6 and 7 on a real full file system (a small tmpfs; mounting one needs root, so
 // the tests skip elsewhere and say why): `dfq report` and `dfq run` fail in one line naming
 // the cause, and leave no temporary and no half-written file behind. The unit tests of the
 // same paths (a file-size limit, a worker that fails as on a full disk) run everywhere.
 #include <gtest/gtest.h>
 #include <sys/mount.h>
-#include <sys/wait.h>
 
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "core/store/run_store.h"
+#include "tests/apps/cli_run.h"
 #include "tests/test_util.h"
 
 namespace dfq {
 namespace {
+
+using testing::add_done_run;
+using testing::cell_key;
+using testing::run_dfq;
 
 namespace fs = std::filesystem;
 
@@ -36,21 +40,6 @@ class SmallTmpfs {
   bool mounted_ = false;
 };
 
-struct Result {
-  int code = -1;
-  std::string output;
-};
-
-Result dfq(const testing::TempDir& dir, const std::string& args) {
-  const std::string out = dir.file("output.txt");  // on the normal disk
-  const int status = std::system((std::string(DFQ_CLI) + " " + args + " > " + out + " 2>&1").c_str());
-  std::ifstream in(out);
-  Result r;
-  r.output.assign(std::istreambuf_iterator<char>(in), {});
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return r;
-}
-
 // The lines of `text` that start with "dfq: error:" (or "error:"), and whether any looks like a crash.
 int error_lines(const std::string& text) {
   std::istringstream in(text);
@@ -63,26 +52,17 @@ bool crashed(const std::string& text) {
          text.find("Exception raised from") != std::string::npos;
 }
 
-void add_done_run(RunStore& store, const std::string& method, double top1) {
-  RunKey k{"fulldisk", method, "lenet5", "fashion-mnist", 4, 4, 0};
-  Environment e;
-  e.host = "test";
-  const auto id = store.begin_run(k, "{}", "h", e, method, 2020);
-  store.log_curves(id, 1, {{"test_top1", top1}});
-  store.finish_run(id, {{"top1", top1}, {"fp_top1", 90.0}});
-}
-
 TEST(FullDisk, AReportOnAFullDiskFailsInOneLineAndLeavesNoHalfFile) {
   testing::TempDir dir;
   SmallTmpfs full(dir.file("full"), 12 * 1024);
   if (!full.mounted()) GTEST_SKIP() << "cannot mount a tmpfs here (needs root): the full-disk case is not run";
   {
     RunStore store(dir.file("runs.sqlite"));
-    add_done_run(store, "gdfq", 80.0);
-    add_done_run(store, "adasg", 82.0);
+    add_done_run(store, cell_key("fulldisk", "gdfq"), 80.0);
+    add_done_run(store, cell_key("fulldisk", "adasg"), 82.0);
   }
   const std::string out = dir.file("full/report");
-  auto r = dfq(dir, "report --suite fulldisk --out " + out + " --store " + dir.file("runs.sqlite"));
+  auto r = run_dfq(dir, "report --suite fulldisk --out " + out + " --store " + dir.file("runs.sqlite"));
   EXPECT_EQ(r.code, 1) << r.output;
   EXPECT_EQ(error_lines(r.output), 1) << r.output;
   EXPECT_FALSE(crashed(r.output)) << r.output;
@@ -111,7 +91,7 @@ TEST(FullDisk, ARunWhoseStoreIsOnAFullDiskFailsInOneLine) {
   const std::string store = dir.file("full/runs.sqlite");
   {
     RunStore s(store);
-    add_done_run(s, "gdfq", 80.0);
+    add_done_run(s, cell_key("fulldisk", "gdfq"), 80.0);
   }
   {
     std::ofstream filler(dir.file("full/filler"), std::ios::binary);
@@ -119,7 +99,7 @@ TEST(FullDisk, ARunWhoseStoreIsOnAFullDiskFailsInOneLine) {
     while (filler.write(block.data(), block.size())) {
     }
   }
-  auto r = dfq(dir, "--quiet --threads 1 --cache '' --store " + store + " run --method noise --model lenet5 --preset tiny");
+  auto r = run_dfq(dir, "--quiet --threads 1 --cache '' --store " + store + " run --method noise --model lenet5 --preset tiny");
   EXPECT_EQ(r.code, 1) << r.output;
   EXPECT_EQ(error_lines(r.output), 1) << r.output;
   EXPECT_FALSE(crashed(r.output)) << r.output;
@@ -130,9 +110,71 @@ TEST(FullDisk, ARunWhoseStoreIsOnAFullDiskFailsInOneLine) {
     EXPECT_EQ(e.path().filename().string().find(".tmp"), std::string::npos) << e.path();
   // The store is intact: the earlier run is still listed.
   fs::remove(dir.file("full/filler"));
-  r = dfq(dir, "runs --store " + store);
+  r = run_dfq(dir, "runs --store " + store);
   EXPECT_EQ(r.code, 0) << r.output;
   EXPECT_NE(r.output.find("gdfq"), std::string::npos) << r.output;
+}
+
+// #17 item 6: the cache of synthesised images sits on a full disk (the store does not): the run
+// says so in one line, leaves no temporary there, and is recorded `failed` with the cause.
+TEST(FullDisk, ARunWhoseImageCacheIsOnAFullDiskIsRecordedFailedWithTheCause) {
+  testing::TempDir dir;
+  SmallTmpfs full(dir.file("full"), 16 * 1024);  // zeroq's tiny set is 16 images, ~50 KB
+  if (!full.mounted()) GTEST_SKIP() << "cannot mount a tmpfs here (needs root): the full-disk case is not run";
+  const std::string store = dir.file("runs.sqlite");
+  auto r = run_dfq(dir, "--quiet --threads 1 --cache " + dir.file("full/cache") + " --store " + store +
+                            " run --method zeroq --model lenet5 --preset tiny");
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_EQ(error_lines(r.output), 1) << r.output;
+  EXPECT_FALSE(crashed(r.output)) << r.output;
+  EXPECT_NE(r.output.find("cannot write cached images"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("No space left on device"), std::string::npos) << r.output;
+  if (fs::exists(dir.file("full/cache")))
+    for (const auto& e : fs::directory_iterator(dir.file("full/cache")))
+      EXPECT_EQ(e.path().filename().string().find(".tmp"), std::string::npos) << "temporary left: " << e.path();
+  RunStore s(store, RunStore::Access::ReadOnly);
+  const auto runs = s.list_runs();
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].status, "failed");
+  EXPECT_NE(runs[0].error.find("No space left on device"), std::string::npos) << runs[0].error;
+}
+
+// #17 item 7 with real workers: a sweep whose store (and so its logs) sits on a full disk stops
+// at the first failure, names the cause in one line, and starts no other cell.
+TEST(FullDisk, ASweepWhoseStoreIsOnAFullDiskStopsAtTheFirstFailure) {
+  testing::TempDir dir;
+  SmallTmpfs full(dir.file("full"), 1024 * 1024);
+  if (!full.mounted()) GTEST_SKIP() << "cannot mount a tmpfs here (needs root): the full-disk case is not run";
+  std::ofstream(dir.file("three.yaml")) << "name: three\ndataset: fashion-mnist\nmodel: lenet5\nmethods: [noise]\n"
+                                           "bits: [4]\nseeds: [0, 1, 2]\npreset: tiny\n";
+  const std::string store = dir.file("full/runs.sqlite");
+  {
+    RunStore s(store);
+    add_done_run(s, cell_key("fulldisk", "gdfq"), 80.0);
+  }
+  {
+    std::ofstream filler(dir.file("full/filler"), std::ios::binary);
+    const std::string block(4096, 'x');
+    while (filler.write(block.data(), block.size())) {
+    }
+  }
+  auto r = run_dfq(dir, "--quiet --threads 1 --cache '' --store " + store + " sweep --suite three -j 1 --configs " +
+                            dir.path());
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_EQ(error_lines(r.output), 1) << r.output;
+  EXPECT_FALSE(crashed(r.output)) << r.output;
+  EXPECT_TRUE(r.output.find("No space left on device") != std::string::npos ||
+              r.output.find("database or disk is full") != std::string::npos)
+      << r.output;
+  fs::remove(dir.file("full/filler"));
+  RunStore s(store, RunStore::Access::ReadOnly);
+  int noise_runs = 0;
+  for (const auto& run : s.list_runs()) {
+    if (run.key.method != "noise") continue;
+    ++noise_runs;
+    EXPECT_NE(run.status, "done");
+  }
+  EXPECT_LE(noise_runs, 1) << "cells were started after the disk was full";
 }
 
 }  // namespace

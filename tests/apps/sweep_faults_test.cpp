@@ -136,6 +136,27 @@ int wait_exit_within(pid_t pid, int seconds) {
   return -1;
 }
 
+// The slow suite's worker once it is adopted and has written its first progress line
+// (waits up to 90 s; pid 0 when none appeared).
+struct SlowWorker {
+  pid_t pid = 0;
+  int64_t run_id = 0;
+};
+SlowWorker wait_for_slow_worker(const testing::TempDir& dir, pid_t sweep) {
+  for (int i = 0; i < 900; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (!std::filesystem::exists(dir.file("runs.sqlite"))) continue;
+    RunStore store(dir.file("runs.sqlite"));
+    for (const auto& r : store.list_runs()) {
+      const auto log = dir.file("logs/slow/gdfq-fashion-mnist-lenet5-W4A4-seed0.run" + std::to_string(r.id) + ".log");
+      std::error_code ec;
+      if (r.status == "running" && r.pid != sweep && r.pid > 0 && std::filesystem::file_size(log, ec) > 0 && !ec)
+        return {static_cast<pid_t>(r.pid), r.id};
+    }
+  }
+  return {};
+}
+
 // #17 item 12b: a stopped (hung) worker used to stall the sweep forever. With
 // --kill-stalled the sweep kills a worker silent for --stall-after seconds and records its
 // run failed with the reason. A healthy worker writes its first progress line at once and
@@ -145,33 +166,52 @@ TEST(SweepFaults, AStoppedWorkerIsKilledAndItsRunRecordedFailed) {
   std::ofstream(dir.file("slow.yaml")) << kSlowSuite;
   const pid_t sweep =
       start_sweep(dir, "slow", {"-j", "1", "--stall-after", "30", "--kill-stalled"}, dir.file("sweep.log"));
-  int64_t worker = 0, run_id = 0;
-  std::string worker_log;
-  for (int i = 0; i < 900 && worker == 0; ++i) {  // adopted, and its first progress line written
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    if (!std::filesystem::exists(dir.file("runs.sqlite"))) continue;
-    RunStore store(dir.file("runs.sqlite"));
-    for (const auto& r : store.list_runs()) {
-      const auto log = dir.file("logs/slow/gdfq-fashion-mnist-lenet5-W4A4-seed0.run" + std::to_string(r.id) + ".log");
-      std::error_code ec;
-      if (r.status == "running" && r.pid != sweep && r.pid > 0 && std::filesystem::file_size(log, ec) > 0 && !ec) {
-        worker = r.pid;
-        run_id = r.id;
-        worker_log = log;
-      }
-    }
-  }
-  ASSERT_GT(worker, 0) << slurp(dir.file("sweep.log"));
-  kill(static_cast<pid_t>(worker), SIGSTOP);
+  const SlowWorker worker = wait_for_slow_worker(dir, sweep);
+  ASSERT_GT(worker.pid, 0) << slurp(dir.file("sweep.log"));
+  kill(worker.pid, SIGSTOP);
   EXPECT_EQ(wait_exit_within(sweep, 120), 1) << slurp(dir.file("sweep.log"));
   EXPECT_NE(slurp(dir.file("sweep.log")).find("has written nothing for"), std::string::npos)
       << slurp(dir.file("sweep.log"));
   RunStore store(dir.file("runs.sqlite"));
-  const auto run = store.get_run(run_id);
+  const auto run = store.get_run(worker.run_id);
   ASSERT_TRUE(run);
   EXPECT_EQ(run->status, "failed");
   EXPECT_NE(run->error.find("stalled: the worker wrote nothing for 30 s"), std::string::npos) << run->error;
-  EXPECT_FALSE(process_running(static_cast<pid_t>(worker)));
+  EXPECT_FALSE(process_running(worker.pid));
+}
+
+// Without --kill-stalled the sweep only reports a silent worker ("still waiting"), once, and
+// leaves it running: a worker that resumes is not lost. Stopping the sweep then ends the run
+// `interrupted`, not `failed`.
+TEST(SweepFaults, AStalledWorkerIsReportedAndLeftRunningWithoutKillStalled) {
+  testing::TempDir dir;
+  std::ofstream(dir.file("slow.yaml")) << kSlowSuite;
+  const pid_t sweep = start_sweep(dir, "slow", {"-j", "1", "--stall-after", "10"}, dir.file("sweep.log"));
+  const SlowWorker worker = wait_for_slow_worker(dir, sweep);
+  ASSERT_GT(worker.pid, 0) << slurp(dir.file("sweep.log"));
+  kill(worker.pid, SIGSTOP);
+  bool reported = false;
+  for (int i = 0; i < 600 && !reported; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    reported = slurp(dir.file("sweep.log")).find("still waiting (--kill-stalled would end it)") != std::string::npos;
+  }
+  EXPECT_TRUE(reported) << slurp(dir.file("sweep.log"));
+  EXPECT_TRUE(process_running(worker.pid)) << "a report-only sweep killed its worker";
+  kill(worker.pid, SIGCONT);
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  EXPECT_TRUE(process_running(worker.pid));
+  kill(sweep, SIGTERM);
+  wait_exit_within(sweep, 60);
+  const std::string log = slurp(dir.file("sweep.log"));
+  size_t reports = 0;
+  for (size_t at = log.find("has written nothing for"); at != std::string::npos;
+       at = log.find("has written nothing for", at + 1))
+    ++reports;
+  EXPECT_EQ(reports, 1u) << log;
+  RunStore store(dir.file("runs.sqlite"));
+  const auto run = store.get_run(worker.run_id);
+  ASSERT_TRUE(run);
+  EXPECT_EQ(run->status, "interrupted") << run->error;
 }
 
 const char* kThreeCells = R"(

@@ -228,13 +228,21 @@ TEST(ImageCache, RoundTripsAtomicallyAndRejectsCorruptFiles) {
     c = static_cast<char>(c ^ 0x10);
     f.write(&c, 1);
   }
+  ::testing::internal::CaptureStderr();
   EXPECT_FALSE(cache.load("k", back));
+  std::string said = ::testing::internal::GetCapturedStderr();
+  EXPECT_NE(said.find("do not match their checksum"), std::string::npos) << said;
+  EXPECT_NE(said.find("synthesising again"), std::string::npos) << said;
   cache.save("k", set);  // what the caller does next
   ASSERT_TRUE(cache.load("k", back));
   EXPECT_TRUE(torch::equal(back.images, set.images));
   // No checksum beside it (a write killed between entry and checksum): a miss too.
   std::filesystem::remove(cache.path("k") + ".sha256");
+  ::testing::internal::CaptureStderr();
   EXPECT_FALSE(cache.load("k", back));
+  said = ::testing::internal::GetCapturedStderr();
+  EXPECT_NE(said.find("have no checksum"), std::string::npos) << said;
+  EXPECT_NE(said.find("synthesising again"), std::string::npos) << said;
   // A file that matches its checksum but is no tensor archive: one line naming it.
   std::ofstream(cache.path("bad")) << "not a tensor file";
   std::ofstream(cache.path("bad") + ".sha256") << sha256_file(cache.path("bad")) << "\n";

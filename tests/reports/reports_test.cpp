@@ -388,6 +388,34 @@ TEST(Check, VerdictsAndReferenceRoundTrip) {
   EXPECT_THROW(load_reference(dir.file("bad.yaml")), InvalidInputError);
 }
 
+// #17 item 3: the gate says when the runs it compares mix thread counts (they differ in their
+// last bits), and names how many cells ran at each count; one thread count says nothing.
+TEST(Check, SaysWhenTheComparedRunsMixThreadCounts) {
+  testing::TempDir dir;
+  RunStore store(dir.file("runs.sqlite"));
+  auto add = [&](const std::string& method, int threads) {
+    RunKey k{"ci", method, "resnet20", "cifar10", 4, 4, 0};
+    Environment e = env();
+    e.threads = threads;
+    store.finish_run(store.begin_run(k, "{}", "h", e, "p", 2020), {{"top1", 80.0}, {"fp_top1", 93.0}});
+  };
+  add("gdfq", 2);
+  add("adasg", 2);
+  const auto ref = reference_from_store(store, "ci", 1.0);
+  EXPECT_EQ(thread_mix_note(check_reference(store, ref)), "");
+  add("noise", 1);
+  add("adasg", 1);  // the newest adasg run is the one compared
+  auto outcomes = check_reference(store, reference_from_store(store, "ci", 1.0));
+  for (const auto& o : outcomes) EXPECT_EQ(o.threads, o.cell.key.method == "gdfq" ? 2 : 1) << o.describe();
+  const auto note = thread_mix_note(outcomes);
+  EXPECT_NE(note.find("mix thread counts (2 cells at 1 thread, 1 cell at 2 threads)"), std::string::npos) << note;
+  // A missing cell has no thread count.
+  auto with_missing = ref;
+  with_missing.cells.push_back({{"ci", "qimera", "resnet20", "cifar10", 4, 4, 0}, 75.0, -1});
+  outcomes = check_reference(store, with_missing);
+  EXPECT_EQ(outcomes.back().threads, 0);
+}
+
 // #17 item 12: a reference that cannot fail (NaN tolerance or value, no cells) or that says
 // something other than it means (negative tolerance, a cell twice, an unknown key) is refused.
 TEST(Check, ReferencesThatCannotFailAreRefused) {
