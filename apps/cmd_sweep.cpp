@@ -38,6 +38,8 @@ void add_sweep_options(CLI::App* cmd, SweepCommand& c) {
                   "every 10 s while training)")
       ->check(CLI::Range(10.0, 1e7))
       ->capture_default_str();
+  cmd->add_flag("!--no-measure", o.measure,
+                 "skip the latency phase after the training cells (`dfq measure --suite NAME` runs it later)");
   cmd->add_flag("--kill-stalled", o.kill_stalled,
                 "kill a worker silent for --stall-after seconds and record its run failed with the reason");
   cmd->add_option("--backend", o.backend,

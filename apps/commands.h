@@ -37,7 +37,8 @@ void add_sweep_commands(CLI::App& app, Cli& cli);  // sweep and compare
 void add_report_command(CLI::App& app, Cli& cli);
 void add_check_command(CLI::App& app, Cli& cli);
 void add_merge_command(CLI::App& app, Cli& cli);
-void add_show_commands(CLI::App& app, Cli& cli);  // show and diff
+void add_show_commands(CLI::App& app, Cli& cli);
+void add_measure_command(CLI::App& app, Cli& cli);  // show and diff
 
 // `dfq report`'s options, shared with `dfq compare`.
 struct ReportCommand {

@@ -60,6 +60,7 @@ int main(int argc, char** argv) {
   dfq::add_check_command(app, cli);
   dfq::add_merge_command(app, cli);
   dfq::add_show_commands(app, cli);
+  dfq::add_measure_command(app, cli);
   std::function<void(CLI::App&)> add_to_subcommands = [&](CLI::App& parent) {
     for (auto* sub : parent.get_subcommands([](CLI::App*) { return true; })) {
       add_global_options(*sub, g);

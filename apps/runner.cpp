@@ -34,24 +34,6 @@ class StoreLogger : public RunLogger {
   int64_t run_;
 };
 
-// The cell's teacher, frozen and in eval mode (RunContext's contract), checked against
-// the data set's shape.
-Net load_cell_teacher(const ResolvedCell& cell, TeacherManifest& manifest) {
-  const auto& key = cell.key;
-  const auto& info = dataset_info(key.dataset);
-  Net teacher = load_teacher(key.dataset, key.model, cell.zoo.empty() ? default_zoo_dir() : cell.zoo, &manifest);
-  teacher->eval();
-  for (auto& p : teacher->parameters()) p.set_requires_grad(false);
-  if (manifest.num_classes != info.classes || manifest.in_channels != info.channels ||
-      manifest.image_size != info.size)
-    throw InvalidInputError(fmt::format("the {} teacher expects {}x{}x{} inputs and {} classes, but {} has {}x{}x{} "
-                                        "and {}; train a teacher for this data set",
-                                        key.model, manifest.in_channels, manifest.image_size, manifest.image_size,
-                                        manifest.num_classes, key.dataset, info.channels, info.size, info.size,
-                                        info.classes));
-  return teacher;
-}
-
 // #17 item 16: weights replaced together with a rewritten manifest pass the sha256 check.
 // The teacher's top-1 on an evenly strided slice of the test set (every k-th image, so a
 // class-sorted folder gives every class) is compared with the manifest's: a difference
@@ -76,6 +58,24 @@ void check_teacher_accuracy(Net teacher, const DataSplits& data, const TeacherMa
 }
 
 }  // namespace
+
+// The cell's teacher, frozen and in eval mode (RunContext's contract), checked against
+// the data set's shape.
+Net load_cell_teacher(const ResolvedCell& cell, TeacherManifest& manifest) {
+  const auto& key = cell.key;
+  const auto& info = dataset_info(key.dataset);
+  Net teacher = load_teacher(key.dataset, key.model, cell.zoo.empty() ? default_zoo_dir() : cell.zoo, &manifest);
+  teacher->eval();
+  for (auto& p : teacher->parameters()) p.set_requires_grad(false);
+  if (manifest.num_classes != info.classes || manifest.in_channels != info.channels ||
+      manifest.image_size != info.size)
+    throw InvalidInputError(fmt::format("the {} teacher expects {}x{}x{} inputs and {} classes, but {} has {}x{}x{} "
+                                        "and {}; train a teacher for this data set",
+                                        key.model, manifest.in_channels, manifest.image_size, manifest.image_size,
+                                        manifest.num_classes, key.dataset, info.channels, info.size, info.size,
+                                        info.classes));
+  return teacher;
+}
 
 CellResult run_cell(RunStore& store, const CellRequest& req) { return run_cell(store, resolve_cell(req), req.cache_dir); }
 
@@ -115,6 +115,11 @@ CellResult run_cell(RunStore& store, const ResolvedCell& cell, const std::string
   try {
     method.run(ctx);
     log_deployment_metrics(ctx);
+    // #16 §4: a sweep's worker (a claimed run) leaves latency to the sweep's measurement
+    // phase, which runs when no sibling trains; a lone run measures it now.
+    if (claimed_run <= 0 && ctx.student)
+      for (const auto& [k, v] : measure_latencies(ctx.teacher, ctx.student, ctx.int8.get(), data.info))
+        logger.metric(k, v);
   } catch (const InterruptedError& e) {
     store.end_run(run_id, "interrupted", e.what());
     throw;

@@ -7,6 +7,7 @@
 
 #include "apps/cell.h"
 #include "core/store/run_store.h"
+#include "models/zoo.h"
 
 namespace dfq {
 
@@ -22,6 +23,9 @@ struct CellResult {
 // `claimed_run` > 0: the run a sweep claimed for this cell (RunStore::claim_run) is taken
 // over instead of recording a new one.
 CellResult run_cell(RunStore& store, const ResolvedCell& cell, const std::string& cache_dir, int64_t claimed_run = 0);
+// The cell's teacher (its zoo, else the default one; sha256 checked), frozen and in eval
+// mode, checked against the data set's shape.
+Net load_cell_teacher(const ResolvedCell& cell, TeacherManifest& manifest);
 // resolve_cell, then the above.
 CellResult run_cell(RunStore& store, const CellRequest& request);
 

@@ -1,5 +1,6 @@
 #include "apps/sweep.h"
 
+#include "apps/measure.h"
 #include "apps/slurm.h"
 
 #include <fmt/format.h>
@@ -349,6 +350,7 @@ class WorkerPool {
     const bool interrupted = code != 0 && !killed_stalled && (stopping || code == 130);
     if (code == 0) {
       ++sum_.done;
+      finished_.push_back(w.run_id);
     } else if (interrupted) {
       ++sum_.interrupted;
     } else {
@@ -383,6 +385,9 @@ class WorkerPool {
     }
   }
 
+  // The runs the workers finished (`done`), in the order they ended.
+  const std::vector<int64_t>& finished() const { return finished_; }
+
   // Non-empty once a worker failed on a full disk: what happened, for the sweep's last line.
   const std::string& disk_full() const { return disk_full_; }
 
@@ -412,6 +417,7 @@ class WorkerPool {
   Environment env_;
   std::map<pid_t, Worker> running_;
   std::string disk_full_;
+  std::vector<int64_t> finished_;
 };
 
 }  // namespace
@@ -451,6 +457,35 @@ void print_dry_run(const std::vector<ResolvedCell>& cells, const std::string& ra
     fmt::print("{}\n", line);
   }
   if (!ms.empty()) fmt::print("estimated training time of the cells with a rate: {:.1f} h\n", total_hours);
+}
+
+}  // namespace
+
+namespace {
+
+// #16 §4: latency is measured here, after every worker has ended, one run at a time, so no
+// sibling trains on the cores being timed.
+void measure_finished(RunStore& store, const std::vector<int64_t>& runs, const Suite& suite) {
+  if (runs.empty()) return;
+  ProgressReporter progress("latency " + suite.name, static_cast<int64_t>(runs.size()), "runs");
+  int noisy = 0, done = 0;
+  for (const int64_t id : runs) {
+    if (stop_requested())
+      throw InterruptedError(fmt::format("latency phase stopped after {} of {} runs; `dfq measure --suite {}` "
+                                         "measures the rest",
+                                         done, runs.size(), suite.name));
+    const auto run = store.get_run(id);
+    if (!run || run->status != "done") continue;
+    const auto m = measure_run(store, *run, suite.zoo);
+    noisy += m.count("latency_noisy") && m.at("latency_noisy") > 0;
+    progress.update(++done, fmt::format("run {} {} W{}A{}: {}", id, run->key.method, run->key.w_bits,
+                                        run->key.a_bits, describe_latency(m)));
+  }
+  progress.finish(fmt::format("{} measured, {} noisy", done, noisy));
+  if (noisy > 0)
+    fmt::print(stderr, "sweep {}: {} of {} latency measurements are noisy (another process used the cores); "
+                       "`dfq measure --suite {} --again` when the machine is idle\n",
+               suite.name, noisy, done, suite.name);
 }
 
 }  // namespace
@@ -528,6 +563,7 @@ SweepSummary run_sweep(const SweepOptions& o) {
     throw Error(fmt::format("sweep stopped starting cells: {}; {} cell(s) not started; free space, then rerun the "
                             "same command",
                             pool.disk_full(), todo.size() - next));
+  if (o.measure) measure_finished(store, pool.finished(), suite);
   return sum;
 }
 

@@ -50,6 +50,9 @@ struct SweepOptions {
   // recorded failed with the reason (a stopped or hung process never ends on its own).
   double stall_seconds = 3600;
   bool kill_stalled = false;
+  // After the training cells, measure the latency of each run this sweep finished, one at a
+  // time with no worker running (apps/measure.h); false leaves it to `dfq measure --suite`.
+  bool measure = true;
   std::string executable = "/proc/self/exe";  // the `dfq` binary the workers run
   std::string backend = "local";              // local (worker processes) or slurm (a job array)
   SlurmOptions slurm;

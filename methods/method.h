@@ -50,6 +50,7 @@ struct RunContext {
   std::string teacher_id;      // the teacher weights' sha256 (cache keys)
   ImageCache image_cache{""};  // synthesised-image cache (disabled when its folder is empty)
   Net student;                 // set by the method: the final quantized student (deployment metrics)
+  std::shared_ptr<Int8Model> int8;  // the student lowered to int8 kernels (log_deployment_metrics), or null
 
   // A fresh fake-quantized copy of the teacher (eval mode: BN statistics frozen).
   Net make_student() const;

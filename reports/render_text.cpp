@@ -65,8 +65,15 @@ std::string deployment_row(const BitWidth& bits, const std::map<std::string, Sum
                        ms(fmt::format("latency_ms_p50_fakequant_b{}", batch)),
                        ms(fmt::format("latency_ms_p50_int8_b{}", batch)));
   };
-  return fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} |\n", bits_name(bits), get("weight_bytes_fp32", 1024),
-                     get("weight_bytes_packed", 1024), get("packed_file_bytes", 1024), latencies(1), latencies(64),
+  // #16 §4: latencies taken while other processes used the cores are marked, with how many.
+  std::string noisy;
+  if (d.count("latency_noisy") && d.at("latency_noisy").mean > 0) {
+    const auto& n = d.at("latency_noisy");
+    noisy = fmt::format(" (noisy: {:.0f} of {} runs)", n.mean * n.n, n.n);
+  }
+  return fmt::format("| {} | {} | {} | {} | {}{} | {}{} | {} | {} |\n", bits_name(bits), get("weight_bytes_fp32", 1024),
+                     get("weight_bytes_packed", 1024), get("packed_file_bytes", 1024), latencies(1), noisy,
+                     latencies(64), noisy,
                      ms("int8_top1"),
                      d.count("peak_rss_bytes") ? fmt::format("{:.0f}", d.at("peak_rss_bytes").max / 1048576.0) : "-");
 }
@@ -81,14 +88,29 @@ std::string deployment_table(const ReportGroup& g) {
   s += "| bits | weights fp32 (KiB) | packed (KiB) | packed file (KiB) | latency b1 fp32 / fake-quant / int8 (ms) | "
        "latency b64 fp32 / fake-quant / int8 (ms) | int8 top-1 | peak RSS (MiB) |\n"
        "|---|---|---|---|---|---|---|---|\n";
+  bool inside_training = false;  // runs from before the latency phase: timed while training ran
+  for (const auto& d : g.deployment) {
+    const int timed = d.count("latency_ms_p50_fp32_b64") ? d.at("latency_ms_p50_fp32_b64").n : 0;
+    const int judged = d.count("latency_noisy") ? d.at("latency_noisy").n : 0;
+    inside_training |= timed > judged;
+  }
   for (size_t i = 0; i < g.columns.size(); ++i) s += deployment_row(g.columns[i], g.deployment[i]);
   s += "\nPacked: b-bit weight codes plus an fp32 scale and zero point per output channel; biases and BatchNorm "
-       "fp32. Latency: median of 20 timed forward passes (at least 3 where a pass takes seconds); the fake-quantized student runs in fp32 (it simulates "
+       "fp32. Latency: measured apart from training, one run at a time (a sweep's latency phase after its "
+       "training cells, or `dfq measure`): median of up to 100 timed forward passes after 5 untimed (at least 3 "
+       "where a pass takes seconds); marked noisy where other processes used more than half a core while it was "
+       "taken, or a figure of 1 ms or more varied by over 30 % (coefficient of variation). The fake-quantized "
+       "student runs in fp32 (it simulates "
        "the integer model, it is not one). int8: the student exported to LibTorch's quantized ONEDNN kernels "
        "(BatchNorm folded, int8 weights, uint8 activations, float classifier); students below 8 bits run on "
        "these 8-bit kernels with their b-bit values, so their int8 latency is the 8-bit latency. Its test top-1 "
        "differs from the student's where the integer model quantizes a tensor the student keeps in float "
-       "(input image, residual branch before the addition).\n\n";
+       "(input image, residual branch before the addition).";
+  if (inside_training)
+    s += " Some of these runs were recorded before latency had its own phase: theirs was timed at the end of "
+         "the training run, while other cells of the sweep trained on the same cores (`dfq measure --suite NAME` "
+         "measures them again).";
+  s += "\n\n";
   return s;
 }
 

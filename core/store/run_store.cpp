@@ -397,6 +397,21 @@ void RunStore::finish_run(int64_t run, const std::map<std::string, double>& metr
   tx.commit();
 }
 
+void RunStore::add_metrics(int64_t run, const std::map<std::string, double>& metrics) {
+  Transaction tx(*db_);
+  Statement q(*db_, "SELECT status FROM runs WHERE id=?");
+  q.bind(1, run);
+  if (!q.step() || q.text(0) != "done")
+    throw InvalidInputError(fmt::format("run {} is not a finished run of {}: only finished runs take measurements", run,
+                                        path_));
+  Statement s(*db_, "INSERT OR REPLACE INTO metrics (run_id, key, value) VALUES (?,?,?)");
+  for (const auto& [key, value] : metrics) {
+    s.bind(1, run).bind(2, key).bind(3, value);
+    s.run();
+  }
+  tx.commit();
+}
+
 void RunStore::end_run(int64_t run, const std::string& status, const std::string& error) {
   if (status != "failed" && status != "interrupted")
     throw InvalidInputError(fmt::format("end_run: status must be failed or interrupted, got '{}'", status));

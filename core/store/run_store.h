@@ -100,6 +100,9 @@ class RunStore {
   void log_curves(int64_t run, int64_t step, const std::vector<std::pair<std::string, double>>& values);
   // Metrics and status `done` commit together, or not at all.
   void finish_run(int64_t run, const std::map<std::string, double>& metrics);
+  // Adds (or replaces) metrics of a finished run in one transaction (dfq measure's latencies);
+  // throws InvalidInputError when the run is not `done`.
+  void add_metrics(int64_t run, const std::map<std::string, double>& metrics);
   // status: "failed" or "interrupted"; metrics already logged are kept out of reports by status.
   void end_run(int64_t run, const std::string& status, const std::string& error);
 

@@ -3,6 +3,7 @@
 // `dfq check` hint that works when pasted. Real `dfq` processes on hand-filled stores.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 
 #include "core/store/run_store.h"
@@ -151,6 +152,44 @@ TEST(Cli, RunsExportShowAndDiff) {
   EXPECT_EQ(r.code, 1) << r.output;
   EXPECT_NE(r.output.find("no run '99'"), std::string::npos) << r.output;
   EXPECT_EQ(run_dfq(dir, "diff 1" + store).code, 2);
+}
+
+// #16 §4: `dfq measure` times a real run's models again and replaces its latency figures;
+// --suite measures only runs the phase has not measured; bad requests get one line.
+TEST(Cli, MeasureTimesFinishedRuns) {
+  testing::TempDir dir;
+  const auto store = " --store " + dir.file("runs.sqlite") + " --cache " + dir.file("cache");
+  auto r = run_dfq(dir, "run --method noise --model lenet5 --preset tiny --suite m" + store);
+  ASSERT_EQ(r.code, 0) << r.output;
+  double before = 0;
+  {
+    RunStore s(dir.file("runs.sqlite"), RunStore::Access::ReadOnly);
+    const auto m = s.metrics(1);
+    ASSERT_TRUE(m.count("latency_noisy")) << "a lone run measures its latency after training";
+    before = m.at("latency_ms_p50_int8_b64");
+  }
+  r = run_dfq(dir, "measure 1" + store);
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("measured 1/1: run 1 noise W4A4 lenet5 seed 0: int8 batch 1 "), std::string::npos)
+      << r.output;
+  {
+    RunStore s(dir.file("runs.sqlite"), RunStore::Access::ReadOnly);
+    const auto m = s.metrics(1);
+    EXPECT_GT(m.at("latency_ms_p50_int8_b64"), 0.0);
+    EXPECT_NE(m.at("latency_ms_p50_int8_b64"), before) << "the figure was not measured again";
+    EXPECT_GE(m.at("latency_reps_fp32_b64"), 3.0);
+  }
+  r = run_dfq(dir, "measure --suite m" + store);
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("every finished run of suite 'm' has its latency measured"), std::string::npos) << r.output;
+  r = run_dfq(dir, "measure --suite nosuch" + store);
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_NE(r.output.find("no finished run of suite 'nosuch'"), std::string::npos) << r.output;
+  EXPECT_EQ(run_dfq(dir, "measure" + store).code, 2);
+  EXPECT_EQ(run_dfq(dir, "measure 1 --suite m" + store).code, 2);
+  r = run_dfq(dir, "measure 1 --store " + dir.file("missing.sqlite"));
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("missing.sqlite")));
 }
 
 // `dfq runs --suite NAME` lists NAME's variants (NAME@VARIANT) too; NAME@VARIANT lists that

@@ -174,6 +174,13 @@ TEST(Sweep, RunsWorkersSkipsDoneCellsAndRerunsChangedOnes) {
     f.suite = "tiny";
     f.status = "done";
     EXPECT_EQ(store.list_runs(f).size(), 3u);
+    // #16 §4: the workers time no latency; the sweep's latency phase, after them, did.
+    for (const auto& r : store.list_runs(f)) {
+      const auto m = store.metrics(r.id);
+      EXPECT_TRUE(m.count("latency_noisy")) << "run " << r.id << " has no latency from the phase";
+      EXPECT_GT(m.count("latency_ms_p50_fp32_b64") ? m.at("latency_ms_p50_fp32_b64") : 0.0, 0.0);
+      EXPECT_GE(m.count("latency_reps_int8_b1") ? m.at("latency_reps_int8_b1") : 0.0, 3.0);
+    }
     // A cell whose run was interrupted counts as not done: plant one for another seed.
     RunKey k{"tiny", "noise", "lenet5", "fashion-mnist", 4, 4, 0};
     auto id = store.begin_run(k, "{}", "other-hash", Environment{});

@@ -1,7 +1,11 @@
 // Sub-8-bit packed weight storage and the deployment figures logged per run.
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -12,6 +16,7 @@
 #include "core/quant/packed.h"
 #include "core/quant/quantize.h"
 #include "core/util/error.h"
+#include "methods/train/deployment.h"
 #include "models/net.h"
 #include "tests/test_util.h"
 
@@ -103,6 +108,49 @@ TEST(Latency, ReportsOrderedPercentilesAndPeakMemory) {
   EXPECT_GE(l.p95_ms, l.p50_ms);
   EXPECT_GT(peak_rss_bytes(), 0);
   EXPECT_THROW(measure_latency([] {}, 0, 0), InvalidInputError);
+}
+
+// Nearest-rank percentiles and the coefficient of variation (sample standard deviation over
+// the mean) of known timings: {1, 3}: mean 2, sd sqrt(2), cv 0.70711; {5, 1, 4, 2, 3}: median
+// 3, p95 the largest, sd sqrt(2.5) = 1.58114, cv 0.52705.
+TEST(Latency, FiguresOfKnownTimings) {
+  auto two = latency_of({3.0, 1.0});
+  EXPECT_EQ(two.reps, 2);
+  EXPECT_NEAR(two.cv, std::sqrt(2.0) / 2.0, 1e-12);
+  EXPECT_DOUBLE_EQ(two.p95_ms, 3.0);
+  auto five = latency_of({5, 1, 4, 2, 3});
+  EXPECT_DOUBLE_EQ(five.p50_ms, 3.0);
+  EXPECT_DOUBLE_EQ(five.p95_ms, 5.0);
+  EXPECT_NEAR(five.cv, 0.527046, 1e-6);
+  EXPECT_EQ(latency_of({7.0}).cv, 0.0);
+  EXPECT_THROW(latency_of({}), InvalidInputError);
+}
+
+// A measurement is noisy when other processes used over half a core before or after it, or
+// a figure of at least 1 ms varied by over 30 %.
+TEST(Latency, NoisyWhenOthersUseTheCoresOrFiguresVary) {
+  EXPECT_FALSE(latency_is_noisy(0.0, 0.0, 0.0));
+  EXPECT_FALSE(latency_is_noisy(0.5, 0.49, 0.3));
+  EXPECT_TRUE(latency_is_noisy(0.51, 0.0, 0.0));
+  EXPECT_TRUE(latency_is_noisy(0.0, 1.9, 0.0));
+  EXPECT_TRUE(latency_is_noisy(0.0, 0.0, 0.31));
+}
+
+// While this process only sleeps, another process spinning on a core shows as about one
+// core of other load; -1 never comes back on Linux.
+TEST(Latency, OtherLoadSeesABusyProcess) {
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    alarm(5);  // the spinner never outlives the test
+    for (volatile unsigned long i = 0;; i = i + 1) {
+    }
+  }
+  const double busy = other_cpu_load(0.5);
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+  EXPECT_GT(busy, 0.5) << "a spinning child took less than half a core";
+  EXPECT_LE(busy, static_cast<double>(std::thread::hardware_concurrency()) + 0.1);
 }
 
 TEST(Latency, ATimeBudgetCutsSlowCallsShortButTimesAtLeastMinReps) {

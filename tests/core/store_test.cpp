@@ -60,6 +60,26 @@ TEST(RunStore, RoundTripsRunsMetricsAndCurves) {
   EXPECT_FALSE(store.find_done(key("gdfq"), "other-hash").has_value());
 }
 
+// #16 §4: the latency phase adds metrics to finished runs only, replacing a figure it
+// measures again and keeping the others.
+TEST(RunStore, AddMetricsTakesFinishedRunsOnly) {
+  testing::TempDir dir;
+  RunStore store(dir.file("runs.sqlite"));
+  auto id = store.begin_run(key("gdfq"), "{}", "h1", env());
+  EXPECT_THROW(store.add_metrics(id, {{"latency_noisy", 0}}), InvalidInputError);  // still running
+  EXPECT_EQ(store.metrics(id).count("latency_noisy"), 0u);
+  store.finish_run(id, {{"top1", 81.25}, {"latency_noisy", 1}});
+  store.add_metrics(id, {{"latency_noisy", 0}, {"latency_ms_p50_fp32_b1", 0.5}});
+  const auto m = store.metrics(id);
+  EXPECT_DOUBLE_EQ(m.at("latency_noisy"), 0);
+  EXPECT_DOUBLE_EQ(m.at("latency_ms_p50_fp32_b1"), 0.5);
+  EXPECT_DOUBLE_EQ(m.at("top1"), 81.25);
+  auto failed = store.begin_run(key("adasg"), "{}", "h2", env());
+  store.end_run(failed, "failed", "boom");
+  EXPECT_THROW(store.add_metrics(failed, {{"latency_noisy", 0}}), InvalidInputError);
+  EXPECT_THROW(store.add_metrics(999, {{"latency_noisy", 0}}), InvalidInputError);
+}
+
 std::string bytes_of(const std::string& path);  // below
 
 TEST(RunStore, MigratesVersionOneForward) {

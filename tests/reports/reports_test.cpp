@@ -203,6 +203,32 @@ TEST(Report, SaysHowItsNumbersWereObtained) {
   EXPECT_LT(html.find("How these numbers were obtained"), html.find("</body>"));
 }
 
+// #16 §4: the deployment table marks a column whose latency was measured while other work
+// used the cores, and says when some runs timed it inside training (before the latency phase).
+TEST(Report, MarksNoisyLatencyAndLatencyTimedInsideTraining) {
+  testing::TempDir dir;
+  RunStore store(dir.file("runs.sqlite"));
+  const std::map<std::string, double> phase = {{"weight_bytes_packed", 1000}, {"latency_ms_p50_fp32_b64", 2.0}};
+  auto with = [&](double noisy) {
+    auto m = phase;
+    m["latency_noisy"] = noisy;
+    return m;
+  };
+  add_run(store, "adasg", 4, 0, 80.0, "s", with(1));
+  add_run(store, "adasg", 4, 1, 81.0, "s", with(0));
+  add_run(store, "adasg", 3, 0, 70.0, "s", with(0));
+  ReportOptions o;
+  o.suite = "s";
+  auto md = render_markdown(build_report(store, o, {}));
+  EXPECT_NE(md.find("| W4A4 |"), std::string::npos) << md;
+  EXPECT_NE(md.find("(noisy: 1 of 2 runs)"), std::string::npos) << md;
+  EXPECT_EQ(md.find("(noisy: 0 of"), std::string::npos) << md;
+  EXPECT_EQ(md.find("timed at the end of the training run"), std::string::npos) << md;
+  add_run(store, "adasg", 3, 1, 71.0, "s", phase);  // an older run: latency without the phase's verdict
+  md = render_markdown(build_report(store, o, {}));
+  EXPECT_NE(md.find("timed at the end of the training run"), std::string::npos) << md;
+}
+
 // #16 §2: runs.csv has a row per run the tables read; a field with a comma or a quote
 // round-trips through the CSV reader the project reads published.csv with. report.json
 // holds the cells' seeds, values and run ids.
