@@ -97,6 +97,10 @@ TEST(PaperSuites, RunAtSmokeScale) {
     o.bits = {{4, 4}};
     o.seeds = {0};
     o.smoke = true;
+    // No latency phase: it times each run's models one at a time (ResNet-18 at 224x224,
+    // batch 64, seconds a call), which doubled this test's time; the phase itself is
+    // covered by Sweep.RunsWorkersSkipsDoneCellsAndRerunsChangedOnes.
+    o.measure = false;
     o.data_root = data;
     o.zoo = dir.file("zoo");
     const auto summary = run_sweep(o);
