@@ -30,6 +30,7 @@ double ProgressReporter::elapsed_seconds() const {
 
 void ProgressReporter::update(int64_t done, const std::string& status) {
   if (!g_enabled) return;
+  last_done_ = done;
   auto now = std::chrono::steady_clock::now();
   // A terminal gets a live line; a log file gets its first line at once (a sweep watching
   // the log sees the worker alive), then one every 10 s.
@@ -42,7 +43,7 @@ void ProgressReporter::update(int64_t done, const std::string& status) {
 
 void ProgressReporter::finish(const std::string& status) {
   if (!g_enabled) return;
-  draw(total_, status, true);
+  draw(last_done_, status, true);
 }
 
 void ProgressReporter::draw(int64_t done, const std::string& status, bool final) {

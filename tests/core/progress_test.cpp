@@ -1,0 +1,58 @@
+// The progress line's final position: work that stops early must not print "total/total".
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "core/util/progress.h"
+
+namespace dfq {
+namespace {
+
+// The last line a reporter wrote to stderr (captured to a file: no terminal, one line an event).
+std::string last_line(const std::string& err) {
+  auto end = err.find_last_not_of('\n');
+  auto start = err.rfind('\n', end);
+  return err.substr(start == std::string::npos ? 0 : start + 1, end - (start == std::string::npos ? 0 : start + 1) + 1);
+}
+
+TEST(Progress, FinishSaysHowFarTheWorkGot) {
+  ProgressReporter::set_enabled(true);
+  testing::internal::CaptureStderr();
+  {
+    ProgressReporter p("sweep s", 22, "cells");
+    p.update(0, "2 running");
+    p.update(3, "2 running");  // drawn or not (10 s between lines), it is the position
+    p.finish("stopped: 2 interrupted, 17 not started");
+  }
+  const std::string stopped = last_line(testing::internal::GetCapturedStderr());
+  EXPECT_NE(stopped.find("sweep s: 3/22 cells in "), std::string::npos) << stopped;
+  EXPECT_NE(stopped.find("stopped: 2 interrupted, 17 not started"), std::string::npos) << stopped;
+
+  testing::internal::CaptureStderr();
+  {
+    ProgressReporter p("train", 5, "it");
+    for (int i = 1; i <= 5; ++i) p.update(i);
+    p.finish("done");
+  }
+  const std::string done = last_line(testing::internal::GetCapturedStderr());
+  EXPECT_NE(done.find("train: 5/5 it in "), std::string::npos) << done;
+
+  testing::internal::CaptureStderr();
+  {
+    ProgressReporter p("idle", 4, "it");
+    p.finish();
+  }
+  const std::string none = last_line(testing::internal::GetCapturedStderr());
+  EXPECT_NE(none.find("idle: 0/4 it in "), std::string::npos) << none;
+  EXPECT_NE(none.find("(0.00 it/s)"), std::string::npos) << none;
+}
+
+TEST(Progress, DurationsReadAsHoursMinutesSeconds) {
+  EXPECT_EQ(format_duration(59.4), "59s");
+  EXPECT_EQ(format_duration(61), "1m01s");
+  EXPECT_EQ(format_duration(3 * 3600 + 5 * 60 + 9), "3h05m");
+  EXPECT_EQ(format_duration(-1), "?");
+}
+
+}  // namespace
+}  // namespace dfq
