@@ -54,16 +54,12 @@ int measure(const GlobalOptions& g, const MeasureCommand& c) {
     }
   }
   install_stop_handlers();
-  int noisy = 0, i = 0;
-  for (const auto& r : todo) {
-    if (stop_requested())
-      throw InterruptedError(fmt::format("measurement stopped after {} of {} runs; rerun to measure the rest", i,
-                                         todo.size()));
-    const auto m = measure_run(store, r, c.zoo);
-    noisy += m.count("latency_noisy") && m.at("latency_noisy") > 0;
-    fmt::print("measured {}/{}: run {} {} W{}A{} {} seed {}: {}\n", ++i, todo.size(), r.id, r.key.method,
-               r.key.w_bits, r.key.a_bits, r.key.model, r.key.seed, describe_latency(m));
-  }
+  const int noisy = measure_runs(store, todo, c.zoo, "rerun to measure the rest",
+                                 [&](int i, const RunRecord& r, const std::map<std::string, double>& m) {
+                                   fmt::print("measured {}/{}: run {} {} W{}A{} {} seed {}: {}\n", i, todo.size(),
+                                              r.id, r.key.method, r.key.w_bits, r.key.a_bits, r.key.model,
+                                              r.key.seed, describe_latency(m));
+                                 });
   if (noisy > 0)
     fmt::print("{} of {} measurements are noisy: measure them again (--again) when nothing else runs\n", noisy,
                todo.size());

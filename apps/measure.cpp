@@ -8,6 +8,7 @@
 #include "core/data/dataset.h"
 #include "core/quant/quantize.h"
 #include "core/util/error.h"
+#include "core/util/interrupt.h"
 #include "methods/train/deployment.h"
 #include "models/zoo.h"
 
@@ -24,16 +25,9 @@ std::map<std::string, double> measure_run(RunStore& store, const RunRecord& run,
                                        e.what()));
   }
   // The run as a resolved cell: its method's schema checks the stored configuration.
-  const ResolvedCell cell = ResolvedCell::from_json({{"format", "dfqbench-cell/1"},
-                                                     {"suite", run.key.suite},
-                                                     {"method", run.key.method},
-                                                     {"model", run.key.model},
-                                                     {"dataset", run.key.dataset},
-                                                     {"w_bits", run.key.w_bits},
-                                                     {"a_bits", run.key.a_bits},
-                                                     {"seed", run.key.seed},
-                                                     {"zoo", zoo},
-                                                     {"config", config}});
+  nlohmann::json cell_json = key_json(run.key);
+  cell_json.update({{"format", "dfqbench-cell/1"}, {"zoo", zoo}, {"config", config}});
+  const ResolvedCell cell = ResolvedCell::from_json(cell_json);
   TeacherManifest manifest;
   Net teacher = load_cell_teacher(cell, manifest);
   const DatasetInfo& info = dataset_info(run.key.dataset);
@@ -49,6 +43,21 @@ std::map<std::string, double> measure_run(RunStore& store, const RunRecord& run,
   auto m = measure_latencies(teacher, student, int8.get(), info);
   store.add_metrics(run.id, m);
   return m;
+}
+
+int measure_runs(RunStore& store, const std::vector<RunRecord>& runs, const std::string& zoo,
+                 const std::string& resume,
+                 const std::function<void(int, const RunRecord&, const std::map<std::string, double>&)>& after_each) {
+  int noisy = 0, done = 0;
+  for (const auto& run : runs) {
+    if (stop_requested())
+      throw InterruptedError(
+          fmt::format("latency measurement stopped after {} of {} runs; {}", done, runs.size(), resume));
+    const auto m = measure_run(store, run, zoo);
+    noisy += m.count("latency_noisy") && m.at("latency_noisy") > 0;
+    after_each(++done, run, m);
+  }
+  return noisy;
 }
 
 bool has_latency(const std::map<std::string, double>& metrics) { return metrics.count("latency_noisy") > 0; }

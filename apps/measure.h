@@ -8,8 +8,10 @@
 // kernels take the same time whatever the weight values, so these are the run's latencies;
 // the run's int8 top-1 and sizes were measured on its trained student inside the run.
 #pragma once
+#include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "core/store/run_store.h"
 
@@ -19,6 +21,15 @@ namespace dfq {
 // measure_latencies in methods/train/deployment.h); returns them. `zoo`: the teachers'
 // folder (empty: the default zoo).
 std::map<std::string, double> measure_run(RunStore& store, const RunRecord& run, const std::string& zoo = "");
+
+// The latency phase's loop, shared by a sweep and `dfq measure`: measures `runs` one at a
+// time, in order, calling `after_each(measured so far, run, its metrics)` after each. A stop
+// request (Ctrl-C, SIGTERM) ends it between runs with an InterruptedError that says how far
+// it got and then `resume` (how to measure the rest). Returns how many runs' figures were
+// noisy.
+int measure_runs(RunStore& store, const std::vector<RunRecord>& runs, const std::string& zoo,
+                 const std::string& resume,
+                 const std::function<void(int, const RunRecord&, const std::map<std::string, double>&)>& after_each);
 
 // Whether a run has latency figures from a latency phase (runs recorded before the phase
 // existed timed latency inside training and have no latency_noisy figure).

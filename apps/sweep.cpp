@@ -465,27 +465,24 @@ namespace {
 
 // #16 §4: latency is measured here, after every worker has ended, one run at a time, so no
 // sibling trains on the cores being timed.
-void measure_finished(RunStore& store, const std::vector<int64_t>& runs, const Suite& suite) {
+void measure_finished(RunStore& store, const std::vector<int64_t>& ids, const Suite& suite) {
+  std::vector<RunRecord> runs;
+  for (const int64_t id : ids)
+    if (auto run = store.get_run(id); run && run->status == "done") runs.push_back(std::move(*run));
   if (runs.empty()) return;
   ProgressReporter progress("latency " + suite.name, static_cast<int64_t>(runs.size()), "runs");
-  int noisy = 0, done = 0;
-  for (const int64_t id : runs) {
-    if (stop_requested())
-      throw InterruptedError(fmt::format("latency phase stopped after {} of {} runs; `dfq measure --suite {}` "
-                                         "measures the rest",
-                                         done, runs.size(), suite.name));
-    const auto run = store.get_run(id);
-    if (!run || run->status != "done") continue;
-    const auto m = measure_run(store, *run, suite.zoo);
-    noisy += m.count("latency_noisy") && m.at("latency_noisy") > 0;
-    progress.update(++done, fmt::format("run {} {} W{}A{}: {}", id, run->key.method, run->key.w_bits,
-                                        run->key.a_bits, describe_latency(m)));
-  }
-  progress.finish(fmt::format("{} measured, {} noisy", done, noisy));
+  const int noisy = measure_runs(store, runs, suite.zoo, fmt::format("`dfq measure --suite {}` measures the rest",
+                                                                     suite.name),
+                                 [&](int done, const RunRecord& run, const std::map<std::string, double>& m) {
+                                   progress.update(done, fmt::format("run {} {} W{}A{}: {}", run.id, run.key.method,
+                                                                     run.key.w_bits, run.key.a_bits,
+                                                                     describe_latency(m)));
+                                 });
+  progress.finish(fmt::format("{} measured, {} noisy", runs.size(), noisy));
   if (noisy > 0)
     fmt::print(stderr, "sweep {}: {} of {} latency measurements are noisy (another process used the cores); "
                        "`dfq measure --suite {} --again` when the machine is idle\n",
-               suite.name, noisy, done, suite.name);
+               suite.name, noisy, runs.size(), suite.name);
 }
 
 }  // namespace
@@ -535,23 +532,34 @@ SweepSummary run_sweep(const SweepOptions& o) {
   WorkerPool pool(o, store, log_dir, threads, sum);
   const int skipped_before = sum.skipped;
   size_t next = 0;
-  bool stopping = false;
+  bool stopping = false, draining = false;
   while (next < todo.size() || pool.size() > 0) {
     if (stop_requested() && !stopping) {
       stopping = true;
       pool.stop_all();
     }
-    while (!stopping && pool.disk_full().empty() && next < todo.size() && static_cast<int>(pool.size()) < o.jobs)
+    if (drain_requested() && !draining && !stopping) {
+      draining = true;
+      fmt::print(stderr, "sweep {}: draining (SIGUSR1): the {} running cell(s) finish, no further cell starts\n",
+                 suite.name, pool.size());
+    }
+    while (!stopping && !draining && pool.disk_full().empty() && next < todo.size() &&
+           static_cast<int>(pool.size()) < o.jobs)
       pool.start(todo[next++]);
+    if (draining && pool.size() == 0) break;
     if (!pool.disk_full().empty() && pool.size() == 0) break;
     if (pool.size() > 0) pool.reap(stopping);
     pool.watch_stalls();
-    progress.update(sum.done + sum.failed + sum.interrupted + sum.elsewhere + (sum.skipped - skipped_before),
-                    pool.status());
+    // Cells that ended (an interrupted one did not: the next sweep runs it again).
+    progress.update(sum.done + sum.failed + sum.elsewhere + (sum.skipped - skipped_before), pool.status());
     if (stopping && pool.size() == 0) break;
   }
   sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  progress.finish(pool.status());
+  sum.not_started = static_cast<int>(todo.size() - next);
+  progress.finish(sum.interrupted > 0 || stopping || draining
+                      ? fmt::format("{}: {} interrupted, {} not started", draining ? "drained" : "stopped",
+                                    sum.interrupted, sum.not_started)
+                      : pool.status());
   fmt::print(stderr,
              "sweep {}: {} done, {} skipped (already done), {} running in another process, {} failed, {} "
              "interrupted; wall time {}\n",
@@ -559,6 +567,14 @@ SweepSummary run_sweep(const SweepOptions& o) {
              format_duration(sum.seconds));
   for (const auto& f : sum.failures) fmt::print(stderr, "  failed: {}\n", f);
   if (stopping) throw InterruptedError("sweep stopped; rerun the same command to finish the remaining cells");
+  if (draining && sum.not_started > 0) {
+    // The finished cells are kept; their latency is left to `dfq measure` (a drain is a
+    // request to end soon).
+    fmt::print(stderr, "sweep {}: drained with {} cell(s) not started; rerun the same command to run them{}\n",
+               suite.name, sum.not_started,
+               o.measure ? fmt::format(", and `dfq measure --suite {}` for the latency of these", suite.name) : "");
+    return sum;
+  }
   if (!pool.disk_full().empty())
     throw Error(fmt::format("sweep stopped starting cells: {}; {} cell(s) not started; free space, then rerun the "
                             "same command",

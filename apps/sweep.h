@@ -66,6 +66,7 @@ std::vector<CellRequest> expand_suite(const Suite& suite, const SweepOptions& op
 struct SweepSummary {
   int total = 0, skipped = 0, done = 0, failed = 0, interrupted = 0;
   int elsewhere = 0;  // cells a live process (another sweep) was running: not started
+  int not_started = 0;  // cells left when a drain (SIGUSR1) or a full disk ended the sweep
   double seconds = 0;
   std::vector<std::string> failures;  // cell name and log file
 };

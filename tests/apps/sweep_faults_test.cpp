@@ -214,6 +214,40 @@ TEST(SweepFaults, AStalledWorkerIsReportedAndLeftRunningWithoutKillStalled) {
   EXPECT_EQ(run->status, "interrupted") << run->error;
 }
 
+// Two gdfq cells of a few thousand LeNet iterations each (seconds to tens of seconds).
+const char* kTwoDrainCells = R"(
+name: slow
+dataset: fashion-mnist
+model: lenet5
+methods: [gdfq]
+bits: [4]
+seeds: [0, 1]
+preset: tiny
+set: {epochs: 1, iters_per_epoch: 3000, batch_size: 8}
+)";
+
+// A drain (SIGUSR1, for ending a chunk of a long sweep without losing a cell): the running
+// cell trains to the end and is recorded done, the next one is never started, and the sweep
+// exits 0 saying how many cells are left for the next run of the same command.
+TEST(SweepFaults, ADrainedSweepFinishesItsRunningCellAndStartsNoOther) {
+  testing::TempDir dir;
+  std::ofstream(dir.file("slow.yaml")) << kTwoDrainCells;
+  const pid_t sweep = start_sweep(dir, "slow", {"-j", "1", "--no-measure"}, dir.file("sweep.log"));
+  const SlowWorker worker = wait_for_slow_worker(dir, sweep);
+  ASSERT_GT(worker.pid, 0) << slurp(dir.file("sweep.log"));
+  kill(sweep, SIGUSR1);
+  EXPECT_EQ(wait_exit_within(sweep, 600), 0) << slurp(dir.file("sweep.log"));
+  const std::string log = slurp(dir.file("sweep.log"));
+  EXPECT_NE(log.find("draining (SIGUSR1): the 1 running cell(s) finish"), std::string::npos) << log;
+  EXPECT_NE(log.find("drained with 1 cell(s) not started; rerun the same command"), std::string::npos) << log;
+  RunStore store(dir.file("runs.sqlite"));
+  const auto runs = store.list_runs();
+  ASSERT_EQ(runs.size(), 1u) << "the second cell was started: " << log;
+  EXPECT_EQ(runs[0].id, worker.run_id);
+  EXPECT_EQ(runs[0].status, "done") << runs[0].error;
+  EXPECT_EQ(runs[0].key.seed, 0);
+}
+
 const char* kThreeCells = R"(
 name: three
 dataset: fashion-mnist
