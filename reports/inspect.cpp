@@ -121,32 +121,26 @@ nlohmann::json run_json(const RunView& v, bool with_config) {
   const auto& r = v.run;
   nlohmann::json metrics = nlohmann::json::object();
   for (const auto& [k, x] : v.metrics) metrics[k] = number(x);
-  nlohmann::json j = {{"id", r.id},
-                      {"uid", r.uid},
-                      {"suite", r.key.suite},
-                      {"method", r.key.method},
-                      {"model", r.key.model},
-                      {"dataset", r.key.dataset},
-                      {"w_bits", r.key.w_bits},
-                      {"a_bits", r.key.a_bits},
-                      {"seed", r.key.seed},
-                      {"status", r.status},
-                      {"error", r.error},
-                      {"started_at", r.started_at},
-                      {"ended_at", r.ended_at},
-                      {"git_sha", r.git_sha},
-                      {"git_dirty", r.git_dirty},
-                      {"build_commit", r.build_commit},
-                      {"host", r.host},
-                      {"cpu", r.cpu},
-                      {"threads", r.threads},
-                      {"device", r.device},
-                      {"torch_version", r.torch_version},
-                      {"slurm_job", r.slurm_job},
-                      {"merged_from", r.merged_from},
-                      {"config_hash", r.config_hash},
-                      {"notes", r.notes},
-                      {"metrics", metrics}};
+  nlohmann::json j = key_json(r.key);
+  j.update({{"id", r.id},
+            {"uid", r.uid},
+            {"status", r.status},
+            {"error", r.error},
+            {"started_at", r.started_at},
+            {"ended_at", r.ended_at},
+            {"git_sha", r.git_sha},
+            {"git_dirty", r.git_dirty},
+            {"build_commit", r.build_commit},
+            {"host", r.host},
+            {"cpu", r.cpu},
+            {"threads", r.threads},
+            {"device", r.device},
+            {"torch_version", r.torch_version},
+            {"slurm_job", r.slurm_job},
+            {"merged_from", r.merged_from},
+            {"config_hash", r.config_hash},
+            {"notes", r.notes},
+            {"metrics", metrics}});
   if (with_config) {
     const auto c = nlohmann::json::parse(r.config_json, nullptr, false);
     j["config"] = c.is_discarded() ? nlohmann::json(r.config_json) : c;

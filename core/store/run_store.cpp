@@ -561,4 +561,9 @@ std::vector<CurvePoint> RunStore::curves(int64_t run) const {
   return out;
 }
 
+nlohmann::json key_json(const RunKey& key) {
+  return {{"suite", key.suite},   {"method", key.method}, {"model", key.model}, {"dataset", key.dataset},
+          {"w_bits", key.w_bits}, {"a_bits", key.a_bits}, {"seed", key.seed}};
+}
+
 }  // namespace dfq

@@ -23,6 +23,9 @@ struct RunKey {
   int64_t seed = 0;
 };
 
+// The key as a JSON object: suite, method, model, dataset, w_bits, a_bits, seed.
+nlohmann::json key_json(const RunKey& key);
+
 struct RunRecord {
   int64_t id = 0;
   RunKey key;

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <string>
 
 #include "core/store/run_store.h"
@@ -27,6 +28,12 @@ inline CliResult run_dfq(const TempDir& dir, const std::string& args) {
   r.output.assign(std::istreambuf_iterator<char>(in), {});
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return r;
+}
+
+// The metrics of run `id` in the store at `path`, read without changing it.
+inline std::map<std::string, double> metrics_of(const std::string& path, int64_t id) {
+  RunStore s(path, RunStore::Access::ReadOnly);
+  return s.metrics(id);
 }
 
 // The cell of a hand-made run: W4A4, seed 0, LeNet-5 on Fashion-MNIST unless told otherwise.

@@ -15,6 +15,7 @@ namespace {
 
 using testing::add_done_run;
 using testing::cell_key;
+using testing::metrics_of;
 using testing::run_dfq;
 
 TEST(Cli, GlobalOptionsWorkAfterTheSubcommandAndAreInItsHelp) {
@@ -161,24 +162,17 @@ TEST(Cli, MeasureTimesFinishedRuns) {
   const auto store = " --store " + dir.file("runs.sqlite") + " --cache " + dir.file("cache");
   auto r = run_dfq(dir, "run --method noise --model lenet5 --preset tiny --suite m" + store);
   ASSERT_EQ(r.code, 0) << r.output;
-  double before = 0;
-  {
-    RunStore s(dir.file("runs.sqlite"), RunStore::Access::ReadOnly);
-    const auto m = s.metrics(1);
-    ASSERT_TRUE(m.count("latency_noisy")) << "a lone run measures its latency after training";
-    before = m.at("latency_ms_p50_int8_b64");
-  }
+  const auto first = metrics_of(dir.file("runs.sqlite"), 1);
+  ASSERT_TRUE(first.count("latency_noisy")) << "a lone run measures its latency after training";
+  const double before = first.at("latency_ms_p50_int8_b64");
   r = run_dfq(dir, "measure 1" + store);
   EXPECT_EQ(r.code, 0) << r.output;
   EXPECT_NE(r.output.find("measured 1/1: run 1 noise W4A4 lenet5 seed 0: int8 batch 1 "), std::string::npos)
       << r.output;
-  {
-    RunStore s(dir.file("runs.sqlite"), RunStore::Access::ReadOnly);
-    const auto m = s.metrics(1);
-    EXPECT_GT(m.at("latency_ms_p50_int8_b64"), 0.0);
-    EXPECT_NE(m.at("latency_ms_p50_int8_b64"), before) << "the figure was not measured again";
-    EXPECT_GE(m.at("latency_reps_fp32_b64"), 3.0);
-  }
+  const auto again = metrics_of(dir.file("runs.sqlite"), 1);
+  EXPECT_GT(again.at("latency_ms_p50_int8_b64"), 0.0);
+  EXPECT_NE(again.at("latency_ms_p50_int8_b64"), before) << "the figure was not measured again";
+  EXPECT_GE(again.at("latency_reps_fp32_b64"), 3.0);
   r = run_dfq(dir, "measure --suite m" + store);
   EXPECT_EQ(r.code, 0) << r.output;
   EXPECT_NE(r.output.find("every finished run of suite 'm' has its latency measured"), std::string::npos) << r.output;
