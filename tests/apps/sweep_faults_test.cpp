@@ -214,7 +214,7 @@ TEST(SweepFaults, AStalledWorkerIsReportedAndLeftRunningWithoutKillStalled) {
   EXPECT_EQ(run->status, "interrupted") << run->error;
 }
 
-// Two gdfq cells of a few thousand LeNet iterations each (seconds to tens of seconds).
+// Two gdfq cells of 300 LeNet iterations each (about 15 s each on 2 cores).
 const char* kTwoDrainCells = R"(
 name: slow
 dataset: fashion-mnist
@@ -223,7 +223,7 @@ methods: [gdfq]
 bits: [4]
 seeds: [0, 1]
 preset: tiny
-set: {epochs: 1, iters_per_epoch: 3000, batch_size: 8}
+set: {epochs: 1, iters_per_epoch: 300, batch_size: 8}
 )";
 
 // A drain (SIGUSR1, for ending a chunk of a long sweep without losing a cell): the running
