@@ -1,9 +1,9 @@
 // What every command shares: applying the global options, and one handler that turns an
 // exception into one line on stderr and an exit code.
 #include <fmt/format.h>
-#include <sys/stat.h>
 #include <torch/torch.h>
 
+#include <filesystem>
 #include <iostream>
 
 #include "apps/commands.h"
@@ -21,13 +21,10 @@ void Cli::run(const std::function<int()>& body) {
 }
 
 void ensure_parent_dir(const std::string& path) {
-  auto slash = path.find_last_of('/');
-  if (slash == std::string::npos) return;
-  std::string dir = path.substr(0, slash), cur;
-  for (size_t i = 0; i < dir.size(); ++i) {
-    cur += dir[i];
-    if (dir[i] == '/' || i + 1 == dir.size()) mkdir(cur.c_str(), 0755);
-  }
+  const auto dir = std::filesystem::path(path).parent_path();
+  // A folder that cannot be made is left to the store's open, whose one line names the file.
+  std::error_code ec;
+  if (!dir.empty()) std::filesystem::create_directories(dir, ec);
 }
 
 int report_error(const std::exception_ptr& error, const std::string& store) {

@@ -8,7 +8,6 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
-#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
@@ -216,9 +215,10 @@ std::string last_log_line(const std::string& path) {
 std::string disk_full_cause(const std::string& log, const fs::path& store_dir) {
   for (const char* words : {"database or disk is full", "No space left on device"})
     if (log.find(words) != std::string::npos) return words;
-  struct statvfs st;
-  if (statvfs(store_dir.empty() ? "." : store_dir.c_str(), &st) == 0) {
-    const auto free_bytes = static_cast<uintmax_t>(st.f_bavail) * st.f_frsize;
+  std::error_code ec;
+  const auto space = fs::space(store_dir.empty() ? fs::path(".") : store_dir, ec);
+  if (!ec) {
+    const uintmax_t free_bytes = space.available;
     if (free_bytes < (uintmax_t{1} << 20))
       return fmt::format("{} bytes free on the file system of {}", free_bytes,
                          store_dir.empty() ? std::string(".") : store_dir.string());

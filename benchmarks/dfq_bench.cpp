@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <vector>
@@ -391,7 +392,7 @@ BENCHMARK(BM_BNSLayerTerm)->ArgsProduct({{0, 1}, {0, 1}})->ArgNames({"impl", "ba
 // resize to 256, crop 224 (arg 0); and a batch of 64 such files decoded on N threads (arg 1: N).
 void BM_ImagenetDecode(benchmark::State& state) {
   const std::string dir = "/tmp/dfq-bench-jpeg";
-  std::system(("mkdir -p " + dir).c_str());
+  std::filesystem::create_directories(dir);
   RgbImage img;
   img.height = 375;
   img.width = 500;

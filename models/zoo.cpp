@@ -1,9 +1,9 @@
 #include "models/zoo.h"
 
 #include <fmt/format.h>
-#include <sys/stat.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -13,14 +13,6 @@
 
 namespace dfq {
 namespace {
-
-void make_dirs(const std::string& path) {
-  std::string cur;
-  for (size_t i = 0; i < path.size(); ++i) {
-    cur += path[i];
-    if (path[i] == '/' || i + 1 == path.size()) mkdir(cur.c_str(), 0755);
-  }
-}
 
 nlohmann::json to_json(const TeacherManifest& m) {
   return {{"dataset", m.dataset}, {"model", m.model}, {"in_channels", m.in_channels},
@@ -47,7 +39,12 @@ std::string teacher_manifest_path(const std::string& zoo, const std::string& dat
 }
 
 void save_teacher(const Net& net, TeacherManifest m, const std::string& zoo) {
-  make_dirs(zoo + "/" + m.dataset);
+  {
+    const auto dir = std::filesystem::path(zoo) / m.dataset;
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) throw Error(fmt::format("cannot create the zoo folder '{}': {}", dir.string(), ec.message()));
+  }
   const auto weights = teacher_weights_path(zoo, m.dataset, m.model);
   const auto manifest = teacher_manifest_path(zoo, m.dataset, m.model);
   torch::save(net, weights + ".tmp");
@@ -95,8 +92,8 @@ TeacherManifest read_manifest(const std::string& path) {
 TeacherManifest check_teacher_files(const std::string& dataset, const std::string& model, const std::string& zoo) {
   const auto weights = teacher_weights_path(zoo, dataset, model);
   const auto manifest_path = teacher_manifest_path(zoo, dataset, model);
-  struct stat st;
-  if (stat(manifest_path.c_str(), &st) != 0 || stat(weights.c_str(), &st) != 0)
+  std::error_code ec;
+  if (!std::filesystem::exists(manifest_path, ec) || !std::filesystem::exists(weights, ec))
     throw MissingFileError(fmt::format(
         "no {} teacher for {} in the zoo (expected '{}' and its .json manifest); train one with "
         "`dfq teacher --model {} --dataset {}`, or copy pretrained weights there",

@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <stdexcept>
 #include <string>
 
 namespace dfq::testing {
@@ -23,9 +24,14 @@ class TempDir {
  public:
   TempDir() {
     char tmpl[] = "/tmp/dfqtest-XXXXXX";
-    path_ = mkdtemp(tmpl);
+    const char* made = mkdtemp(tmpl);
+    if (!made) throw std::runtime_error("cannot create a temporary folder in /tmp");
+    path_ = made;
   }
-  ~TempDir() { std::system(("rm -rf '" + path_ + "'").c_str()); }
+  ~TempDir() {
+    std::error_code ec;  // a destructor must not throw: what cannot be removed stays
+    std::filesystem::remove_all(path_, ec);
+  }
   const std::string& path() const { return path_; }
   std::string file(const std::string& name) const { return path_ + "/" + name; }
 

@@ -2,9 +2,9 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>  // fmt::join (in format.h before fmt 11)
-#include <sys/stat.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <limits>
 
 #include "core/data/image_folder.h"
@@ -17,13 +17,13 @@ namespace dfq {
 namespace {
 
 bool file_exists(const std::string& p) {
-  struct stat st;
-  return stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+  std::error_code ec;
+  return std::filesystem::is_regular_file(p, ec);
 }
 
 bool dir_exists(const std::string& p) {
-  struct stat st;
-  return stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+  std::error_code ec;
+  return std::filesystem::is_directory(p, ec);
 }
 
 // Fashion-MNIST: the Debian package's folder, or DFQ_DATA_ROOT/fashion-mnist where that is set

@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <random>
 #include <string>
@@ -37,7 +38,7 @@ void write_imagenet(const std::string& root, int classes, int train_per_class, i
   for (const auto& [split, n] : {std::pair<std::string, int>{"train", train_per_class}, {"val", val_per_class}})
     for (int c = 0; c < classes; ++c) {
       const std::string dir = root + "/" + split + "/n" + std::to_string(1000000 + c);
-      std::system(("mkdir -p " + dir).c_str());
+      std::filesystem::create_directories(dir);
       for (int i = 0; i < n; ++i) {
         RgbImage img;
         img.height = 60 + static_cast<int>(rng() % 61);
@@ -66,7 +67,7 @@ TEST(PaperSuites, RunAtSmokeScale) {
        {Case{"cifar10", "resnet20", 10, 8}, {"cifar100", "resnet20", 100, 8}, {"imagenet", "resnet18", 1000, 6}}) {
     // Data: 1,000 training images (a tenth go to the validation split) and 200 test images.
     const std::string data = dir.file(dataset);
-    std::system(("mkdir -p " + data).c_str());
+    std::filesystem::create_directories(data);
     if (dataset == "imagenet") {
       // 10 of the 1,000 classes: 120 training images (12 go to the validation split), 30 test.
       write_imagenet(data, 10, 12, 3, rng);
@@ -79,7 +80,7 @@ TEST(PaperSuites, RunAtSmokeScale) {
     }
     // Teacher: random weights with pytorchcv's names, imported into a zoo of its own.
     const std::string weights = dir.file(dataset + "-weights");
-    std::system(("mkdir -p " + weights).c_str());
+    std::filesystem::create_directories(weights);
     const std::string cmd = python + " " + std::string(DFQ_SOURCE_DIR) + "/tests/models/pytorchcv_reference.py " +
                             weights + " " + model + " " + std::to_string(classes) + " >/dev/null";
     ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <filesystem>
 #include <fstream>
 
 #include "core/data/batch_loader.h"
@@ -104,7 +105,7 @@ TEST(CifarReader, TruncatedFileIsReported) {
 TEST(Dataset, Cifar10FolderLoadsWithSplit) {
   testing::TempDir dir;
   std::string sub = dir.path() + "/cifar-10-batches-bin";
-  ASSERT_EQ(system(("mkdir -p " + sub).c_str()), 0);
+  ASSERT_TRUE(std::filesystem::create_directories(sub)) << sub;
   for (int b = 1; b <= 5; ++b) write_bytes(sub + "/data_batch_" + std::to_string(b) + ".bin", cifar_records(4, 1, b));
   write_bytes(sub + "/test_batch.bin", cifar_records(3, 1, 0));
   auto d = load_dataset("cifar10", dir.path(), /*val_size=*/5);

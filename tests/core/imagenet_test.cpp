@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 
@@ -34,7 +35,10 @@ std::string read_all(const std::string& path) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-void mkdirs(const std::string& p) { ASSERT_EQ(std::system(("mkdir -p '" + p + "'").c_str()), 0); }
+void mkdirs(const std::string& p) {
+  std::filesystem::create_directories(p);
+  ASSERT_TRUE(std::filesystem::is_directory(p)) << p;
+}
 
 TEST(Jpeg, EncodeDecodeKeepsSizeAndPixelsClose) {
   testing::TempDir dir;
