@@ -11,33 +11,27 @@
 namespace dfq {
 
 std::string render_bits_plot(const ReportGroup& g, const std::string& metric) {
-  std::vector<PlotSeries> series;
-  PlotOptions o;
-  o.width = 520;
+  CategoryPlotOptions o;
   o.title = fmt::format("{} / {}: {} against bit-width", g.dataset, g.model, metric);
-  o.x_label = "weight/activation bits";
   o.y_label = metric + " (%)";
-  for (size_t i = 0; i < g.columns.size(); ++i) o.x_ticks.emplace_back(static_cast<double>(i), bits_name(g.columns[i]));
+  for (const auto& c : g.columns) o.categories.push_back(bits_name(c));
+  std::vector<CategorySeries> series;
   for (const auto& r : g.rows) {
-    PlotSeries s;
+    CategorySeries s;
     s.name = r.label;
+    s.method = r.method;
     for (size_t i = 0; i < r.cells.size(); ++i) {
-      if (r.cells[i].summary.n == 0) continue;
-      s.x.push_back(static_cast<double>(i));
-      s.y.push_back(r.cells[i].summary.mean);
-      s.err.push_back(r.cells[i].summary.std);
+      const auto& c = r.cells[i];
+      if (c.summary.n == 0) continue;
+      s.cells.push_back({i, c.summary.mean, c.summary.n > 1 ? c.summary.std : 0.0, c.values});
     }
-    if (!s.x.empty()) series.push_back(s);
+    if (!s.cells.empty()) series.push_back(s);
   }
   if (g.fp_top1) {
-    PlotSeries fp;
-    fp.name = "full precision";
-    fp.dashed = true;
-    fp.x = {0.0, static_cast<double>(std::max<size_t>(1, g.columns.size()) - 1)};
-    fp.y = {*g.fp_top1, *g.fp_top1};
-    series.push_back(fp);
+    o.reference = *g.fp_top1;
+    o.reference_label = "full precision";
   }
-  return svg_line_plot(series, o);
+  return svg_category_plot(series, o);
 }
 
 namespace {

@@ -136,4 +136,179 @@ std::string svg_line_plot(const std::vector<PlotSeries>& series, const PlotOptio
   return s + "</svg>\n";
 }
 
+MethodStyle method_style(const std::string& method) {
+  // Registry order (methods/registry.cpp), so a method keeps its look whichever others a plot shows.
+  static const std::vector<std::string> known = {"noise", "realdata", "zeroq", "gdfq",
+                                                 "qimera", "intraq", "adasg", "adadfq"};
+  static const char* colours[] = {"#7f7f7f", "#8c564b", "#17becf", "#1f77b4",
+                                  "#ff7f0e", "#9467bd", "#d62728", "#2ca02c"};
+  const auto it = std::find(known.begin(), known.end(), method);
+  if (it != known.end()) {
+    const auto k = static_cast<size_t>(it - known.begin());
+    return {colours[k], static_cast<int>(k)};
+  }
+  const size_t h = std::hash<std::string>{}(method);
+  return {kColours[h % 10], static_cast<int>((h / 10) % 8)};
+}
+
+namespace {
+
+// A marker of `style` centred at (x, y), radius r.
+std::string marker_svg(const MethodStyle& st, double x, double y, double r) {
+  auto polygon = [&](int corners, double turn) {
+    std::string pts;
+    for (int i = 0; i < corners; ++i) {
+      const double a = turn + 2 * M_PI * i / corners;
+      pts += fmt::format("{:.1f},{:.1f} ", x + r * std::sin(a), y - r * std::cos(a));
+    }
+    return fmt::format("<polygon points=\"{}\" fill=\"{}\"/>\n", pts, st.colour);
+  };
+  switch (st.marker) {
+    case 1: return fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"{}\"/>\n",
+                               x - r * 0.85, y - r * 0.85, r * 1.7, r * 1.7, st.colour);
+    case 2: return polygon(3, 0);
+    case 3: return polygon(4, 0);
+    case 4: return polygon(3, M_PI);
+    case 5: return polygon(5, 0);
+    case 6:  // a cross
+      return fmt::format("<path d=\"M{:.1f},{:.1f}L{:.1f},{:.1f}M{:.1f},{:.1f}L{:.1f},{:.1f}\" stroke=\"{}\" "
+                         "stroke-width=\"2.5\"/>\n",
+                         x - r, y - r, x + r, y + r, x - r, y + r, x + r, y - r, st.colour);
+    case 7:  // a plus
+      return fmt::format("<path d=\"M{:.1f},{:.1f}L{:.1f},{:.1f}M{:.1f},{:.1f}L{:.1f},{:.1f}\" stroke=\"{}\" "
+                         "stroke-width=\"2.5\"/>\n",
+                         x - r, y, x + r, y, x, y - r, x, y + r, st.colour);
+    default: return fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"{:.1f}\" fill=\"{}\"/>\n", x, y, r, st.colour);
+  }
+}
+
+}  // namespace
+
+std::string svg_category_plot(const std::vector<CategorySeries>& series, const CategoryPlotOptions& o) {
+  const size_t nc = std::max<size_t>(1, o.categories.size());
+  // Each category's best mean, then what is on scale.
+  std::vector<double> best(nc, -std::numeric_limits<double>::infinity());
+  for (const auto& se : series)
+    for (const auto& c : se.cells)
+      if (c.category < nc && std::isfinite(c.mean)) best[c.category] = std::max(best[c.category], c.mean);
+  auto on_scale = [&](const CategoryCell& c) {
+    return c.category < nc && std::isfinite(c.mean) && c.mean >= best[c.category] - o.off_scale_below_best;
+  };
+  // The frame's y range: on-scale means with their bars and seeds, and the reference line.
+  std::vector<PlotSeries> extent(1);
+  for (const auto& se : series)
+    for (const auto& c : se.cells) {
+      if (!on_scale(c)) continue;
+      extent[0].x.push_back(static_cast<double>(c.category));
+      extent[0].y.push_back(c.mean);
+      extent[0].err.push_back(c.err);
+      for (double v : c.values)
+        if (std::isfinite(v) && v >= best[c.category] - o.off_scale_below_best) {
+          extent[0].x.push_back(static_cast<double>(c.category));
+          extent[0].y.push_back(v);
+          extent[0].err.push_back(0);
+        }
+    }
+  if (o.reference) {
+    extent[0].x.push_back(0);
+    extent[0].y.push_back(*o.reference);
+    extent[0].err.push_back(0);
+  }
+  std::vector<std::string> off;  // "method W3A3 39.47"
+  for (const auto& se : series)
+    for (const auto& c : se.cells)
+      if (c.category < nc && std::isfinite(c.mean) && !on_scale(c))
+        off.push_back(fmt::format("{} {} {:.2f}", se.name, c.category < o.categories.size() ? o.categories[c.category]
+                                                                                             : std::string("?"),
+                                  c.mean));
+  PlotOptions po;
+  po.title = o.title;
+  po.y_label = o.y_label;
+  po.x_label = "bit-width (weights/activations)";
+  po.width = o.width;
+  // The off-scale cells, named under the plot in lines that fit its width.
+  std::vector<std::string> off_lines;
+  if (!off.empty()) {
+    const size_t fit = static_cast<size_t>(std::max(40.0, (o.width - 58) / 5.5));
+    std::string line = fmt::format("below the axis (more than {:g} points under the best of their column):",
+                                   o.off_scale_below_best);
+    for (size_t i = 0; i < off.size(); ++i) {
+      const std::string item = off[i] + (i + 1 < off.size() ? ";" : "");
+      if (line.size() + 1 + item.size() > fit) {
+        off_lines.push_back(line);
+        line = item;
+      } else {
+        line += " " + item;
+      }
+    }
+    off_lines.push_back(line);
+  }
+  po.height = o.height + 13 * static_cast<int>(off_lines.size()) + (off_lines.empty() ? 0 : 4);
+  for (size_t i = 0; i < o.categories.size(); ++i) po.x_ticks.emplace_back(static_cast<double>(i), o.categories[i]);
+  PlotOptions frame_options = po;
+  frame_options.height = o.height;
+  Frame f = fit_frame(extent, frame_options);
+  f.x0 = -0.5;
+  f.x1 = static_cast<double>(nc) - 0.5;
+  std::string s = fmt::format(
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" viewBox=\"0 0 {} {}\" "
+      "font-family=\"sans-serif\" font-size=\"11\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n",
+      po.width, po.height, po.width, po.height);
+  s += axes_svg(f, frame_options);
+  if (o.reference) {
+    s += fmt::format("<line x1=\"{0:.1f}\" x2=\"{1:.1f}\" y1=\"{2:.1f}\" y2=\"{2:.1f}\" stroke=\"#333\" "
+                     "stroke-dasharray=\"5,3\"/>\n",
+                     f.px(f.x0), f.px(f.x1), f.py(*o.reference));
+  }
+  // Methods side by side within a category's slot.
+  const double slot = f.pw / static_cast<double>(nc);
+  const double step = std::min(16.0, slot * 0.8 / std::max<size_t>(1, series.size()));
+  for (size_t k = 0; k < series.size(); ++k) {
+    const auto& se = series[k];
+    const MethodStyle st = method_style(se.method);
+    const double dx = (static_cast<double>(k) - (static_cast<double>(series.size()) - 1) / 2) * step;
+    for (const auto& c : se.cells) {
+      if (c.category >= nc || !std::isfinite(c.mean)) continue;
+      const double x = f.px(static_cast<double>(c.category)) + dx;
+      if (!on_scale(c)) {  // an arrow at the foot, pointing down, with the value
+        const double y = f.top + f.ph - 4;
+        s += fmt::format("<path d=\"M{0:.1f},{1:.1f}L{0:.1f},{2:.1f}M{3:.1f},{4:.1f}L{0:.1f},{2:.1f}L{5:.1f},{4:.1f}\" "
+                         "stroke=\"{6}\" stroke-width=\"2\" fill=\"none\"/>\n",
+                         x, y - 22, y, x - 4, y - 6, x + 4, st.colour);
+        s += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\" font-size=\"9\" fill=\"{}\">{:.1f}</text>\n",
+                         x, y - 25, st.colour, c.mean);
+        continue;
+      }
+      if (c.err > 0) {
+        const double y0 = f.py(c.mean - c.err), y1 = f.py(c.mean + c.err);
+        s += fmt::format("<line class=\"bar\" x1=\"{0:.1f}\" x2=\"{0:.1f}\" y1=\"{1:.1f}\" y2=\"{2:.1f}\" stroke=\"{3}\"/>\n",
+                         x, y0, y1, st.colour);
+        for (double y : {y0, y1})
+          s += fmt::format("<line class=\"cap\" x1=\"{0:.1f}\" x2=\"{1:.1f}\" y1=\"{2:.1f}\" y2=\"{2:.1f}\" stroke=\"{3}\"/>\n",
+                           x - 4, x + 4, y, st.colour);
+      }
+      for (double v : c.values)
+        if (std::isfinite(v) && v >= f.y0)
+          s += fmt::format("<circle class=\"seed\" cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"2\" fill=\"none\" stroke=\"{}\"/>\n",
+                           x + 6, f.py(v), st.colour);
+      s += marker_svg(st, x, f.py(c.mean), 4.5);
+    }
+    const double ly = f.top + 10 + 16.0 * static_cast<double>(k);
+    s += marker_svg(st, f.left + f.pw + 18, ly, 4.5);
+    s += fmt::format("<text x=\"{}\" y=\"{:.1f}\">{}</text>\n", f.left + f.pw + 30, ly + 4, xml_escape(se.name));
+  }
+  if (o.reference && !o.reference_label.empty()) {
+    const double ly = f.top + 10 + 16.0 * static_cast<double>(series.size());
+    s += fmt::format("<line x1=\"{0}\" x2=\"{1}\" y1=\"{2:.1f}\" y2=\"{2:.1f}\" stroke=\"#333\" "
+                     "stroke-dasharray=\"5,3\"/>\n",
+                     f.left + f.pw + 10, f.left + f.pw + 26, ly);
+    s += fmt::format("<text x=\"{}\" y=\"{:.1f}\">{}</text>\n", f.left + f.pw + 30, ly + 4,
+                     xml_escape(o.reference_label));
+  }
+  for (size_t i = 0; i < off_lines.size(); ++i)
+    s += fmt::format("<text class=\"off-scale\" x=\"{}\" y=\"{}\" font-size=\"10\">{}</text>\n", f.left,
+                     o.height + 10 + 13 * static_cast<int>(i), xml_escape(off_lines[i]));
+  return s + "</svg>\n";
+}
+
 }  // namespace dfq
