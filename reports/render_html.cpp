@@ -36,26 +36,33 @@ std::string render_bits_plot(const ReportGroup& g, const std::string& metric) {
 
 namespace {
 
-// One plot of per-epoch curves `keys` for one row.
+// One plot of per-epoch curves `keys` for one row: the mean over its seeds with a band of
+// their range (one seed: its line alone).
 std::string curves_plot(const ReportRow& r, const std::vector<std::string>& keys, const std::string& title,
-                        const std::string& y_label) {
+                        const std::string& y_label, const std::vector<std::pair<double, std::string>>& y_lines = {},
+                        int width = 520, int height = 340, bool legend = true) {
   std::vector<PlotSeries> series;
-  for (const auto& k : keys) {
-    PlotSeries s;
-    s.name = k;
-    for (const auto& p : r.sample_curves)
-      if (p.key == k) {
-        s.x.push_back(static_cast<double>(p.step));
-        s.y.push_back(p.value);
-      }
-    if (s.x.size() > 1) series.push_back(s);  // one epoch (post-training methods): nothing to plot
-  }
+  int seeds = 0;
+  for (const auto& k : keys)
+    for (const auto& b : r.sample_bands) {
+      if (b.key != k || b.steps.size() < 2) continue;  // one epoch (post-training methods): nothing to plot
+      PlotSeries s;
+      s.name = k;
+      for (size_t i = 0; i < b.steps.size(); ++i) s.x.push_back(static_cast<double>(b.steps[i]));
+      s.y = b.mean;
+      if (b.runs > 1) s.lo = b.lo, s.hi = b.hi;
+      seeds = std::max(seeds, b.runs);
+      series.push_back(std::move(s));
+    }
   if (series.empty()) return "";
   PlotOptions o;
-  o.width = 520;
+  o.width = width;
+  o.height = height;
   o.title = fmt::format("{} {}: {}", r.label, bits_name(r.sample_bits), title);
-  o.x_label = "epoch";
+  o.x_label = seeds > 1 ? fmt::format("epoch ({} seeds: mean, band min-max)", seeds) : "epoch";
   o.y_label = y_label;
+  o.y_lines = y_lines;
+  o.legend = legend;
   return svg_line_plot(series, o);
 }
 
@@ -75,18 +82,26 @@ std::string html_cell(const ReportCell& c) {
   return "<td>" + cell + "</td>";
 }
 
-// The per-epoch plots of one row's sample run: h' percentiles, P/Q mismatch, accuracy,
-// loss terms.
+// The per-epoch plots of one row at its lowest bit-width: h' percentiles with the game's
+// bounds, the share of samples outside them, P/Q mismatch and KL, accuracy, and each loss
+// term on its own panel (their scales differ by orders of magnitude).
 std::string row_plots(const ReportRow& r) {
-  std::string s = curves_plot(r, {"h_p10", "h_p50", "h_p90", "h_mean"}, "normalised disagreement entropy h'", "h'");
+  std::vector<std::pair<double, std::string>> bounds;
+  if (r.h_bounds) {
+    bounds.emplace_back(r.h_bounds->first, fmt::format("lambda_l {:g}", r.h_bounds->first));
+    bounds.emplace_back(r.h_bounds->second, fmt::format("lambda_u {:g}", r.h_bounds->second));
+  }
+  std::string s = curves_plot(r, {"h_p10", "h_p50", "h_p90", "h_mean"}, "normalised disagreement entropy h'", "h'",
+                              bounds);
+  s += curves_plot(r, {"h_below_lower", "h_above_upper"}, "share of samples outside the bounds", "share", {}, 400,
+                   260);
   s += curves_plot(r, {"val_mismatch", "gen_mismatch"}, "P/Q top-1 mismatch", "% of images");
+  s += curves_plot(r, {"gen_kl_pq"}, "KL(P || Q) on generated images", "KL", {}, 400, 260);
   s += curves_plot(r, {"test_top1", "val_top1"}, "accuracy per epoch", "top-1 (%)");
-  std::vector<std::string> losses;
-  for (const auto& p : r.sample_curves)
-    if ((p.key.rfind("g_", 0) == 0 || p.key.rfind("q_", 0) == 0) &&
-        std::find(losses.begin(), losses.end(), p.key) == losses.end())
-      losses.push_back(p.key);
-  return s + curves_plot(r, losses, "loss terms (epoch means)", "loss");
+  for (const auto& b : r.sample_bands)
+    if (b.key.rfind("g_", 0) == 0 || b.key.rfind("q_", 0) == 0)
+      s += curves_plot(r, {b.key}, b.key, "epoch mean", {}, 300, 220, false);
+  return s;
 }
 
 // How the group's runs depart from the official code, as they recorded it.

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <limits>
 #include <set>
 
 #include "core/util/env.h"
@@ -105,6 +106,46 @@ ReportCell make_cell(ReportGroup& g, const std::string& method, const BitWidth& 
   return cell;
 }
 
+}  // namespace
+
+std::vector<CurveBand> curve_bands(const std::vector<std::vector<CurvePoint>>& runs) {
+  std::map<std::string, std::map<int64_t, std::vector<double>>> by_key;
+  std::vector<std::string> order;  // keys as the first run that has them logs them
+  std::map<std::string, std::set<size_t>> runs_of;
+  for (size_t r = 0; r < runs.size(); ++r)
+    for (const auto& p : runs[r]) {
+      if (!by_key.count(p.key)) order.push_back(p.key);
+      by_key[p.key][p.step].push_back(p.value);
+      runs_of[p.key].insert(r);
+    }
+  std::vector<CurveBand> out;
+  for (const auto& key : order) {
+    CurveBand b;
+    b.key = key;
+    b.runs = static_cast<int>(runs_of[key].size());
+    for (const auto& [step, values] : by_key[key]) {
+      double sum = 0, lo = std::numeric_limits<double>::infinity(), hi = -lo;
+      int n = 0;
+      for (double v : values) {
+        if (!std::isfinite(v)) continue;
+        sum += v;
+        lo = std::min(lo, v);
+        hi = std::max(hi, v);
+        ++n;
+      }
+      if (n == 0) continue;
+      b.steps.push_back(step);
+      b.mean.push_back(sum / n);
+      b.lo.push_back(lo);
+      b.hi.push_back(hi);
+    }
+    out.push_back(std::move(b));
+  }
+  return out;
+}
+
+namespace {
+
 ReportRow make_row(const RunStore& store, ReportGroup& g, const std::string& label, const ByBits& by_bits,
                    const RunRecord& any_run, const std::string& metric, const std::vector<PublishedRow>& published) {
   ReportRow row;
@@ -136,11 +177,21 @@ ReportRow make_row(const RunStore& store, ReportGroup& g, const std::string& lab
     note.back() = ';';
     row.notes.push_back(note + " thread counts change the numbers by rounding (sums in another order)");
   }
-  // Curves of the lowest bit-width's lowest seed, for the plots.
+  // Curves of the lowest bit-width: its lowest seed's, and the band over its seeds.
   for (const auto& cell : row.cells)
     if (!cell.run_ids.empty()) {
       row.sample_bits = cell.bits;
       row.sample_curves = store.curves(cell.run_ids.front());
+      std::vector<std::vector<CurvePoint>> seeds = {row.sample_curves};
+      for (size_t i = 1; i < cell.run_ids.size(); ++i) seeds.push_back(store.curves(cell.run_ids[i]));
+      row.sample_bands = curve_bands(seeds);
+      if (const auto run = store.get_run(cell.run_ids.front())) {
+        const auto config = nlohmann::json::parse(run->config_json, nullptr, false);
+        if (config.is_object() && config.contains("lambda_l") && config.contains("lambda_u") &&
+            config["lambda_l"].is_number() && config["lambda_u"].is_number() &&
+            config.value("use_marginal", true) == true && config["lambda_l"].get<double>() >= 0)
+          row.h_bounds = std::make_pair(config["lambda_l"].get<double>(), config["lambda_u"].get<double>());
+      }
       break;
     }
   return row;

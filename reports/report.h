@@ -31,6 +31,17 @@ std::optional<PublishedRow> published_fp(const std::vector<PublishedRow>& publis
                                          const std::string& model);
 std::string default_published_path();
 
+struct CurveBand {
+  std::string key;
+  std::vector<int64_t> steps;
+  std::vector<double> mean, lo, hi;
+  int runs = 0;  // seeds with this curve
+};
+
+// Per key and step: mean and min/max over the runs' curves (steps some run lacks use the
+// runs that have them).
+std::vector<CurveBand> curve_bands(const std::vector<std::vector<CurvePoint>>& runs);
+
 struct ReportCell {
   BitWidth bits;
   std::vector<double> values;  // one per seed (the newest done run of each seed)
@@ -51,6 +62,11 @@ struct ReportRow {
   // Per-epoch curves of one run (lowest bit-width, lowest seed), for the plots.
   BitWidth sample_bits;
   std::vector<CurvePoint> sample_curves;
+  // The same curves over every seed of that bit-width: per key and step, the mean and the
+  // range of the seeds (the plots' band).
+  std::vector<CurveBand> sample_bands;
+  // The game's bounds on h' of the sample run (lambda_l, lambda_u), when its method plays one.
+  std::optional<std::pair<double, double>> h_bounds;
 };
 
 struct ReportGroup {

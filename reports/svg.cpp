@@ -59,7 +59,11 @@ Frame fit_frame(const std::vector<PlotSeries>& series, const PlotOptions& o) {
       x1 = std::max(x1, s.x[i]);
       y0 = std::min(y0, s.y[i] - e);
       y1 = std::max(y1, s.y[i] + e);
+      if (i < s.lo.size() && std::isfinite(s.lo[i])) y0 = std::min(y0, s.lo[i]);
+      if (i < s.hi.size() && std::isfinite(s.hi[i])) y1 = std::max(y1, s.hi[i]);
     }
+  for (const auto& [y, label] : o.y_lines)
+    if (std::isfinite(y0)) y0 = std::min(y0, y), y1 = std::max(y1, y);
   if (!std::isfinite(x0)) x0 = 0, x1 = 1, y0 = 0, y1 = 1;
   if (x1 == x0) x0 -= 0.5, x1 += 0.5;
   if (y1 == y0) y0 -= 1, y1 += 1;
@@ -101,13 +105,23 @@ std::string axes_svg(const Frame& f, const PlotOptions& o) {
 }
 
 // One series: its line, points, error bars and legend entry (the k-th).
-std::string series_svg(const Frame& f, const PlotSeries& se, size_t k) {
+std::string series_svg(const Frame& f, const PlotSeries& se, size_t k, bool legend) {
   const char* colour = kColours[k % 10];
   std::string points;
   for (size_t i = 0; i < se.x.size(); ++i)
     if (std::isfinite(se.y[i])) points += fmt::format("{:.1f},{:.1f} ", f.px(se.x[i]), f.py(se.y[i]));
-  std::string s = fmt::format("<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"2\"{} points=\"{}\"/>\n", colour,
-                              se.dashed ? " stroke-dasharray=\"5,3\"" : "", points);
+  std::string s;
+  if (!se.lo.empty() && se.lo.size() == se.x.size() && se.hi.size() == se.x.size()) {
+    std::string band;
+    for (size_t i = 0; i < se.x.size(); ++i)
+      if (std::isfinite(se.hi[i])) band += fmt::format("{:.1f},{:.1f} ", f.px(se.x[i]), f.py(se.hi[i]));
+    for (size_t i = se.x.size(); i-- > 0;)
+      if (std::isfinite(se.lo[i])) band += fmt::format("{:.1f},{:.1f} ", f.px(se.x[i]), f.py(se.lo[i]));
+    s += fmt::format("<polygon class=\"band\" points=\"{}\" fill=\"{}\" fill-opacity=\"0.18\" stroke=\"none\"/>\n",
+                     band, colour);
+  }
+  s += fmt::format("<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"2\"{} points=\"{}\"/>\n", colour,
+                   se.dashed ? " stroke-dasharray=\"5,3\"" : "", points);
   for (size_t i = 0; i < se.x.size(); ++i) {
     if (!std::isfinite(se.y[i])) continue;
     s += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3\" fill=\"{}\"/>\n", f.px(se.x[i]), f.py(se.y[i]),
@@ -116,6 +130,7 @@ std::string series_svg(const Frame& f, const PlotSeries& se, size_t k) {
       s += fmt::format("<line x1=\"{0:.1f}\" x2=\"{0:.1f}\" y1=\"{1:.1f}\" y2=\"{2:.1f}\" stroke=\"{3}\"/>\n",
                        f.px(se.x[i]), f.py(se.y[i] - se.err[i]), f.py(se.y[i] + se.err[i]), colour);
   }
+  if (!legend) return s;
   const double ly = f.top + 10 + 16.0 * k;
   s += fmt::format("<line x1=\"{0}\" x2=\"{1}\" y1=\"{2:.1f}\" y2=\"{2:.1f}\" stroke=\"{3}\" stroke-width=\"2\"{4}/>\n",
                    f.left + f.pw + 10, f.left + f.pw + 30, ly, colour, se.dashed ? " stroke-dasharray=\"5,3\"" : "");
@@ -126,13 +141,25 @@ std::string series_svg(const Frame& f, const PlotSeries& se, size_t k) {
 }  // namespace
 
 std::string svg_line_plot(const std::vector<PlotSeries>& series, const PlotOptions& o) {
-  const Frame f = fit_frame(series, o);
+  Frame f = fit_frame(series, o);
+  const bool legend = o.legend;
+  if (!legend) {
+    f.right = 16;
+    f.pw = o.width - f.left - f.right;
+  }
   std::string s = fmt::format(
       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" viewBox=\"0 0 {} {}\" "
       "font-family=\"sans-serif\" font-size=\"11\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n",
       o.width, o.height, o.width, o.height);
   s += axes_svg(f, o);
-  for (size_t k = 0; k < series.size(); ++k) s += series_svg(f, series[k], k);
+  for (const auto& [y, label] : o.y_lines) {
+    s += fmt::format("<line class=\"bound\" x1=\"{0:.1f}\" x2=\"{1:.1f}\" y1=\"{2:.1f}\" y2=\"{2:.1f}\" stroke=\"#555\" "
+                     "stroke-dasharray=\"3,3\"/>\n",
+                     f.px(f.x0), f.px(f.x1), f.py(y));
+    s += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"9\" fill=\"#555\">{}</text>\n", f.px(f.x0) + 3,
+                     f.py(y) - 3, xml_escape(label));
+  }
+  for (size_t k = 0; k < series.size(); ++k) s += series_svg(f, series[k], k, legend);
   return s + "</svg>\n";
 }
 

@@ -10,12 +10,15 @@ namespace dfq {
 struct PlotSeries {
   std::string name;
   std::vector<double> x, y, err;  // err: optional half-height of an error bar per point
+  std::vector<double> lo, hi;      // optional band (e.g. the seeds' range) around the line
   bool dashed = false;
 };
 
 struct PlotOptions {
   std::string title, x_label, y_label;
   std::vector<std::pair<double, std::string>> x_ticks;  // empty: numeric ticks
+  std::vector<std::pair<double, std::string>> y_lines;  // labelled dashed horizontal lines (bounds)
+  bool legend = true;  // false: the title names the one series (and the frame takes the legend's room)
   int width = 560, height = 340;
 };
 

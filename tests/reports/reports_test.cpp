@@ -146,6 +146,61 @@ TEST(Report, ShowsHowRunsDifferFromTheOfficialCode) {
   EXPECT_NE(render_html(rep).find("<b>zeroq</b>: low-bit rows are an extension"), std::string::npos);
 }
 
+// Curves over seeds: per key and step the mean and the seeds' range; a step or value a run
+// lacks (or a non-finite one) is left to the runs that have it.
+TEST(Report, CurveBandsAreTheMeanAndRangeOfTheSeeds) {
+  const std::vector<std::vector<CurvePoint>> runs = {
+      {{1, "loss", 1.0}, {2, "loss", 3.0}, {1, "h_p50", 0.5}},
+      {{1, "loss", 3.0}, {2, "loss", std::nan("")}},
+  };
+  const auto bands = curve_bands(runs);
+  ASSERT_EQ(bands.size(), 2u);
+  EXPECT_EQ(bands[0].key, "loss");
+  EXPECT_EQ(bands[0].runs, 2);
+  EXPECT_EQ(bands[0].steps, (std::vector<int64_t>{1, 2}));
+  EXPECT_EQ(bands[0].mean, (std::vector<double>{2.0, 3.0}));
+  EXPECT_EQ(bands[0].lo, (std::vector<double>{1.0, 3.0}));
+  EXPECT_EQ(bands[0].hi, (std::vector<double>{3.0, 3.0}));
+  EXPECT_EQ(bands[1].key, "h_p50");
+  EXPECT_EQ(bands[1].runs, 1);
+}
+
+// #16 §3: the HTML's training curves are the seeds' mean with a band, each loss term on a
+// panel of its own (q_loss near -920 no longer flattens the others), and h' with the game's
+// bounds from the run's configuration; h_below/h_above and gen_kl are plotted.
+TEST(Report, TrainingCurvesHaveBandsOwnPanelsAndTheGameBounds) {
+  testing::TempDir dir;
+  RunStore store(dir.file("runs.sqlite"));
+  RunKey k{"s", "adasg", "resnet20", "cifar10", 4, 4, 0};
+  for (int64_t seed : {0, 1}) {
+    k.seed = seed;
+    const auto id = store.begin_run(k, R"({"lambda_l":0.3,"lambda_u":0.8,"use_marginal":true})", "h", env(), "AdaSG",
+                                    2023);
+    for (int epoch = 1; epoch <= 3; ++epoch)
+      store.log_curves(id, epoch,
+                       {{"q_loss", -900.0 - epoch - seed}, {"g_bns", 0.1 * epoch}, {"h_p50", 0.5 + 0.01 * seed},
+                        {"h_below_lower", 0.1}, {"h_above_upper", 0.05}, {"gen_kl_pq", 0.2 * epoch}});
+    store.finish_run(id, {{"top1", 80.0 + seed}});
+  }
+  ReportOptions o;
+  o.suite = "s";
+  const auto rep = build_report(store, o, {});
+  ASSERT_EQ(rep.groups.size(), 1u);
+  const auto& row = rep.groups[0].rows[0];
+  ASSERT_TRUE(row.h_bounds.has_value());
+  EXPECT_DOUBLE_EQ(row.h_bounds->first, 0.3);
+  EXPECT_DOUBLE_EQ(row.h_bounds->second, 0.8);
+  const auto html = render_html(rep);
+  EXPECT_NE(html.find("class=\"band\""), std::string::npos);
+  EXPECT_NE(html.find("(2 seeds: mean, band min-max)"), std::string::npos);
+  EXPECT_NE(html.find(">adasg W4A4: q_loss</text>"), std::string::npos) << "q_loss on a panel of its own";
+  EXPECT_NE(html.find(">adasg W4A4: g_bns</text>"), std::string::npos) << "g_bns on a panel of its own";
+  EXPECT_NE(html.find(">lambda_l 0.3</text>"), std::string::npos);
+  EXPECT_NE(html.find(">lambda_u 0.8</text>"), std::string::npos);
+  EXPECT_NE(html.find("share of samples outside the bounds"), std::string::npos);
+  EXPECT_NE(html.find("KL(P || Q) on generated images"), std::string::npos);
+}
+
 TEST(Report, NamesTheDevicesWhenRunsLeftTheCpu) {
   testing::TempDir dir;
   RunStore store(dir.file("runs.sqlite"));
