@@ -27,7 +27,8 @@ inline const std::vector<std::string> kDeploymentKeys = {
     "weight_bytes_fp32",         "weight_bytes_packed",          "packed_file_bytes",
     "latency_ms_p50_fp32_b1",    "latency_ms_p50_fakequant_b1",  "latency_ms_p50_fp32_b64",
     "latency_ms_p50_fakequant_b64", "latency_ms_p50_int8_b1",     "latency_ms_p50_int8_b64",
-    "int8_top1",                 "peak_rss_bytes",               "latency_noisy"};
+    "int8_top1",                 "peak_rss_bytes",               "latency_noisy",
+    "latency_ms_p95_int8_b1",    "latency_ms_p95_int8_b64"};
 
 inline std::string fmt_value(double v) { return std::isfinite(v) ? fmt::format("{:.2f}", v) : "-"; }
 

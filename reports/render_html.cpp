@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 
 #include "reports/format.h"
 #include "reports/report.h"
@@ -104,6 +106,62 @@ std::string row_plots(const ReportRow& r) {
   return s;
 }
 
+// The deployment view of a group: top-1 against packed model size and against int8 latency
+// (batch 1), each method at each bit-width, with the Pareto front; then the deployment table
+// (#16 §3). Empty when no run measured the figures.
+std::string deployment_html(const ReportGroup& g, const std::string& metric) {
+  auto mean = [&](size_t col, const std::string& key) {
+    const auto& d = g.deployment[col];
+    return d.count(key) ? d.at(key).mean : std::numeric_limits<double>::quiet_NaN();
+  };
+  bool any = false;
+  for (const auto& d : g.deployment) any |= d.count("weight_bytes_packed") > 0;
+  if (!any) return "";
+  std::vector<ScatterPoint> by_size, by_latency;
+  for (const auto& r : g.rows)
+    for (size_t i = 0; i < r.cells.size() && i < g.deployment.size(); ++i) {
+      if (r.cells[i].summary.n == 0) continue;
+      const double top1 = r.cells[i].summary.mean;
+      by_size.push_back({r.method, bits_name(g.columns[i]), mean(i, "weight_bytes_packed") / 1024, top1});
+      by_latency.push_back({r.method, bits_name(g.columns[i]), mean(i, "latency_ms_p50_int8_b1"), top1});
+    }
+  if (g.fp_top1 && !g.deployment.empty()) {  // the teacher, for scale
+    by_size.push_back({"full precision", "fp32", mean(0, "weight_bytes_fp32") / 1024, *g.fp_top1});
+    by_latency.push_back({"full precision", "fp32", mean(0, "latency_ms_p50_fp32_b1"), *g.fp_top1});
+  }
+  ScatterOptions o;
+  o.y_label = metric + " (%)";
+  o.title = fmt::format("{} / {}: {} against packed weights", g.dataset, g.model, metric);
+  o.x_label = "packed weights (KiB: codes, per-channel scales, fp32 biases)";
+  std::string s = "<div class=\"plots\">\n" + svg_pareto_plot(by_size, o);
+  bool latency = false;
+  for (const auto& p : by_latency) latency |= std::isfinite(p.x) && p.method != "full precision";
+  if (latency) {
+    o.title = fmt::format("{} / {}: {} against int8 latency", g.dataset, g.model, metric);
+    o.x_label = "latency, batch 1, median (ms; fp32 for full precision)";
+    s += svg_pareto_plot(by_latency, o);
+  }
+  s += "</div>\n<table><tr><th>bits</th><th>packed weights (KiB)</th><th>packed file (KiB)</th><th>int8 latency b1 "
+       "p50 / p95 (ms)</th><th>int8 latency b64 p50 / p95 (ms)</th><th>int8 top-1</th><th>peak RSS (MiB)</th></tr>\n";
+  auto num = [](double v, const char* f) { return std::isfinite(v) ? fmt::format(fmt::runtime(f), v) : "-"; };
+  for (size_t i = 0; i < g.columns.size() && i < g.deployment.size(); ++i) {
+    const auto& d = g.deployment[i];
+    std::string noisy;
+    if (d.count("latency_noisy") && d.at("latency_noisy").mean > 0)
+      noisy = fmt::format(" <span class=\"p\">(noisy: {:.0f} of {} runs)</span>",
+                          d.at("latency_noisy").mean * d.at("latency_noisy").n, d.at("latency_noisy").n);
+    s += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{} / {}{}</td><td>{} / {}{}</td><td>{}</td><td>{}</td>"
+                     "</tr>\n",
+                     bits_name(g.columns[i]), num(mean(i, "weight_bytes_packed") / 1024, "{:.1f}"),
+                     num(mean(i, "packed_file_bytes") / 1024, "{:.1f}"), num(mean(i, "latency_ms_p50_int8_b1"), "{:.2f}"),
+                     num(mean(i, "latency_ms_p95_int8_b1"), "{:.2f}"), noisy,
+                     num(mean(i, "latency_ms_p50_int8_b64"), "{:.2f}"), num(mean(i, "latency_ms_p95_int8_b64"), "{:.2f}"),
+                     noisy, num(mean(i, "int8_top1"), "{:.2f}"),
+                     d.count("peak_rss_bytes") ? fmt::format("{:.0f}", d.at("peak_rss_bytes").max / 1048576.0) : "-");
+  }
+  return s + "</table>\n";
+}
+
 // How the group's runs depart from the official code, as they recorded it.
 std::string deviations_html(const ReportGroup& g) {
   std::string items;
@@ -156,6 +214,11 @@ th:first-child,td:first-child{text-align:left}th{background:#f3f3f3}.pub{color:#
     s += "</table>\n" + deviations_html(g) + "<div class=\"plots\">\n" + render_bits_plot(g, o.metric);
     for (const auto& r : g.rows) s += row_plots(r);
     s += "</div>\n";
+    const auto deployment = deployment_html(g, o.metric);
+    if (!deployment.empty())
+      s += fmt::format("<h3>{} / {}: deployment (means over the runs of each bit-width)</h3>\n", xml_escape(g.dataset),
+                       xml_escape(g.model)) +
+           deployment;
   }
   s += appendix;
   s += render_provenance_html(rep.provenance);

@@ -174,6 +174,7 @@ MethodStyle method_style(const std::string& method) {
     const auto k = static_cast<size_t>(it - known.begin());
     return {colours[k], static_cast<int>(k)};
   }
+  if (method == "full precision") return {"#000000", 7};  // the teacher, in every plot
   const size_t h = std::hash<std::string>{}(method);
   return {kColours[h % 10], static_cast<int>((h / 10) % 8)};
 }
@@ -335,6 +336,67 @@ std::string svg_category_plot(const std::vector<CategorySeries>& series, const C
   for (size_t i = 0; i < off_lines.size(); ++i)
     s += fmt::format("<text class=\"off-scale\" x=\"{}\" y=\"{}\" font-size=\"10\">{}</text>\n", f.left,
                      o.height + 10 + 13 * static_cast<int>(i), xml_escape(off_lines[i]));
+  return s + "</svg>\n";
+}
+
+std::vector<ScatterPoint> pareto_front(std::vector<ScatterPoint> points) {
+  std::sort(points.begin(), points.end(), [](const ScatterPoint& a, const ScatterPoint& b) {
+    return a.x != b.x ? a.x < b.x : a.y > b.y;
+  });
+  std::vector<ScatterPoint> front;
+  for (const auto& p : points)
+    if (std::isfinite(p.x) && std::isfinite(p.y) && (front.empty() || p.y > front.back().y)) front.push_back(p);
+  return front;
+}
+
+std::string svg_pareto_plot(const std::vector<ScatterPoint>& points, const ScatterOptions& o) {
+  std::vector<PlotSeries> extent(1);
+  std::vector<std::string> methods;  // legend, in order of appearance
+  for (const auto& p : points) {
+    if (!std::isfinite(p.x) || !std::isfinite(p.y)) continue;
+    extent[0].x.push_back(p.x);
+    extent[0].y.push_back(p.y);
+    if (std::find(methods.begin(), methods.end(), p.method) == methods.end()) methods.push_back(p.method);
+  }
+  PlotOptions po;
+  po.title = o.title;
+  po.x_label = o.x_label;
+  po.y_label = o.y_label;
+  po.width = o.width;
+  po.height = o.height;
+  const Frame f = fit_frame(extent, po);
+  std::string s = fmt::format(
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" viewBox=\"0 0 {} {}\" "
+      "font-family=\"sans-serif\" font-size=\"11\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n",
+      o.width, o.height, o.width, o.height);
+  s += axes_svg(f, po);
+  const auto front = pareto_front(points);
+  if (front.size() > 1) {
+    std::string path;
+    for (size_t i = 0; i < front.size(); ++i) {
+      if (i > 0) path += fmt::format("{:.1f},{:.1f} ", f.px(front[i].x), f.py(front[i - 1].y));
+      path += fmt::format("{:.1f},{:.1f} ", f.px(front[i].x), f.py(front[i].y));
+    }
+    s += fmt::format("<polyline class=\"front\" fill=\"none\" stroke=\"#333\" stroke-dasharray=\"4,3\" "
+                     "points=\"{}\"/>\n",
+                     path);
+  }
+  for (const auto& p : points) {
+    if (!std::isfinite(p.x) || !std::isfinite(p.y)) continue;
+    const MethodStyle st = method_style(p.method);
+    s += marker_svg(st, f.px(p.x), f.py(p.y), 4.5);
+    s += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"9\" fill=\"#555\">{}</text>\n", f.px(p.x) + 6,
+                     f.py(p.y) - 5, xml_escape(p.label));
+  }
+  for (size_t k = 0; k < methods.size(); ++k) {
+    const double ly = f.top + 10 + 16.0 * static_cast<double>(k);
+    s += marker_svg(method_style(methods[k]), f.left + f.pw + 18, ly, 4.5);
+    s += fmt::format("<text x=\"{}\" y=\"{:.1f}\">{}</text>\n", f.left + f.pw + 30, ly + 4, xml_escape(methods[k]));
+  }
+  const double ly = f.top + 10 + 16.0 * static_cast<double>(methods.size());
+  s += fmt::format("<line x1=\"{0}\" x2=\"{1}\" y1=\"{2:.1f}\" y2=\"{2:.1f}\" stroke=\"#333\" "
+                   "stroke-dasharray=\"4,3\"/>\n<text x=\"{3}\" y=\"{4:.1f}\">Pareto front</text>\n",
+                   f.left + f.pw + 10, f.left + f.pw + 26, ly, f.left + f.pw + 30, ly + 4);
   return s + "</svg>\n";
 }
 

@@ -50,6 +50,20 @@ struct CategoryPlotOptions {
 };
 std::string svg_category_plot(const std::vector<CategorySeries>& series, const CategoryPlotOptions& options);
 
+// A scatter of (cost, metric) points, one marker per method (its fixed look) labelled with its
+// bit-width, and the Pareto front (no other point is cheaper and better) as a dashed step line.
+struct ScatterPoint {
+  std::string method, label;  // label: beside the marker (the bit-width)
+  double x = 0, y = 0;
+};
+struct ScatterOptions {
+  std::string title, x_label, y_label;
+  int width = 520, height = 340;
+};
+std::string svg_pareto_plot(const std::vector<ScatterPoint>& points, const ScatterOptions& options);
+// The points on the Pareto front (smaller x and larger y are better), by increasing x.
+std::vector<ScatterPoint> pareto_front(std::vector<ScatterPoint> points);
+
 // The fixed colour and marker of a method in every plot of every report (registry methods
 // first; any other name gets one by its hash).
 struct MethodStyle {

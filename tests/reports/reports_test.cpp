@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <tuple>
 
 #include "core/store/run_store.h"
 #include "core/util/error.h"
@@ -199,6 +200,37 @@ TEST(Report, TrainingCurvesHaveBandsOwnPanelsAndTheGameBounds) {
   EXPECT_NE(html.find(">lambda_u 0.8</text>"), std::string::npos);
   EXPECT_NE(html.find("share of samples outside the bounds"), std::string::npos);
   EXPECT_NE(html.find("KL(P || Q) on generated images"), std::string::npos);
+}
+
+// #16 §3: the HTML's deployment view: top-1 against packed size and against int8 latency
+// with the Pareto front, and a table of the packed bytes, int8 latency p50/p95 and peak RSS.
+TEST(Report, HtmlHasADeploymentViewAndTable) {
+  testing::TempDir dir;
+  RunStore store(dir.file("runs.sqlite"));
+  for (const auto& [method, bits, top1] : {std::tuple<std::string, int, double>{"gdfq", 4, 85}, {"adasg", 4, 87},
+                                           {"gdfq", 8, 91}, {"adasg", 8, 92}}) {
+    RunKey k{"s", method, "resnet20", "cifar10", bits, bits, 0};
+    const auto id = store.begin_run(k, "{}", "h", env(), method, 2020);
+    store.finish_run(id, {{"top1", top1},
+                          {"fp_top1", 93},
+                          {"weight_bytes_fp32", 1024.0 * 1000},
+                          {"weight_bytes_packed", 1024.0 * (bits == 4 ? 130 : 255)},
+                          {"packed_file_bytes", 1024.0 * (bits == 4 ? 131 : 256)},
+                          {"latency_ms_p50_int8_b1", bits == 4 ? 0.40 : 0.50},
+                          {"latency_ms_p95_int8_b1", bits == 4 ? 0.45 : 0.55},
+                          {"latency_ms_p50_fp32_b1", 0.9},
+                          {"peak_rss_bytes", 300.0 * 1048576}});
+  }
+  ReportOptions o;
+  o.suite = "s";
+  const auto html = render_html(build_report(store, o, {}));
+  EXPECT_NE(html.find("deployment (means over the runs of each bit-width)"), std::string::npos) << html;
+  EXPECT_NE(html.find("top1 against packed weights"), std::string::npos);
+  EXPECT_NE(html.find("top1 against int8 latency"), std::string::npos);
+  EXPECT_NE(html.find(">Pareto front</text>"), std::string::npos);
+  EXPECT_NE(html.find("<tr><td>W4A4</td><td>130.0</td><td>131.0</td><td>0.40 / 0.45</td>"), std::string::npos)
+      << html;
+  EXPECT_NE(html.find("<td>300</td></tr>"), std::string::npos);
 }
 
 TEST(Report, NamesTheDevicesWhenRunsLeftTheCpu) {

@@ -89,5 +89,25 @@ TEST(CategoryPlot, ACollapsedMethodIsDrawnOffScaleAndNamed) {
   EXPECT_NE(svg.find(">39.5</text>"), std::string::npos) << "the arrow carries the value";
 }
 
+// Smaller cost and higher top-1 are better: a point is on the front when no other is at
+// most as costly and better.
+TEST(ParetoPlot, TheFrontKeepsThePointsNoOtherBeats) {
+  const std::vector<ScatterPoint> points = {{"gdfq", "W4A4", 2, 70},  {"adasg", "W3A3", 1, 80},
+                                            {"adasg", "W4A4", 2, 85}, {"gdfq", "W5A5", 3, 84},
+                                            {"adasg", "W8A8", 4, 90}, {"noise", "W8A8", 4, 88}};
+  const auto front = pareto_front(points);
+  ASSERT_EQ(front.size(), 3u);
+  EXPECT_EQ(front[0].label, "W3A3");
+  EXPECT_EQ(front[1].label, "W4A4");
+  EXPECT_EQ(front[1].method, "adasg");
+  EXPECT_EQ(front[2].y, 90);
+  ScatterOptions o;
+  o.title = "t";
+  const std::string svg = svg_pareto_plot(points, o);
+  EXPECT_EQ(count(svg, "class=\"front\""), 1u);
+  EXPECT_NE(svg.find(">Pareto front</text>"), std::string::npos);
+  EXPECT_EQ(count(svg, ">W8A8</text>"), 2u);  // every point labelled with its bit-width
+}
+
 }  // namespace
 }  // namespace dfq
