@@ -3,13 +3,22 @@
 set -euo pipefail
 PKGS=(cmake ninja-build g++ make pkg-config zlib1g-dev libtorch-dev libopenblas0-pthread
       libfmt-dev libsqlite3-dev sqlite3 libgtest-dev libbenchmark-dev libcli11-dev
-      libyaml-cpp-dev nlohmann-json3-dev libfccp-dev gnuplot-nox dataset-fashion-mnist
+      libyaml-cpp-dev nlohmann-json3-dev libfccp-dev dataset-fashion-mnist
       libturbojpeg0-dev libssl-dev libboost-math-dev python3-torch python3-pil)
 # python3-torch: the teacher-import test writes its state dicts with PyTorch; python3-pil: the
 # ImageNet reader's test compares its resize and crop with Pillow's
 # --with-slurm: also Slurm and munge, for the test that runs a sweep on a real single-node
-# Slurm (tests/apps/slurm_test.cpp; skipped, saying why, without them). CI passes it.
-if [ "${1:-}" = "--with-slurm" ]; then PKGS+=(slurm-wlm munge); fi
+# Slurm (tests/apps/slurm_test.cpp; skipped, saying why, without them). --with-browser: also
+# chromium, for the test that renders the HTML report in a headless browser
+# (tests/reports/browser_test.cpp; skipped, saying why, without it). CI passes both.
+# Plots are the project's own SVG (reports/svg.cpp): no plotting package is needed.
+for arg in "$@"; do
+  case "$arg" in
+    --with-slurm) PKGS+=(slurm-wlm munge) ;;
+    --with-browser) PKGS+=(chromium) ;;
+    *) echo "setup: unknown option '$arg' (expected --with-slurm, --with-browser)" >&2; exit 2 ;;
+  esac
+done
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
