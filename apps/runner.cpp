@@ -10,6 +10,7 @@
 #include "core/util/device.h"
 #include "core/util/error.h"
 #include "core/util/interrupt.h"
+#include "core/util/progress.h"
 #include "core/util/rng.h"
 #include "methods/train/deployment.h"
 #include "models/zoo.h"
@@ -114,12 +115,15 @@ CellResult run_cell(RunStore& store, const ResolvedCell& cell, const std::string
   seed_everything(ctx.seed);
   try {
     method.run(ctx);
+    progress_note(ctx.title + ": int8 export and int8 test top-1");
     log_deployment_metrics(ctx);
     // #16 §4: a sweep's worker (a claimed run) leaves latency to the sweep's measurement
     // phase, which runs when no sibling trains; a lone run measures it now.
-    if (claimed_run <= 0 && ctx.student)
+    if (claimed_run <= 0 && ctx.student) {
+      progress_note(ctx.title + ": latency (fp32, fake-quant, int8; batch 1 and 64)");
       for (const auto& [k, v] : measure_latencies(ctx.teacher, ctx.student, ctx.int8.get(), data.info))
         logger.metric(k, v);
+    }
   } catch (const InterruptedError& e) {
     store.end_run(run_id, "interrupted", e.what());
     throw;

@@ -391,6 +391,17 @@ class WorkerPool {
   // Non-empty once a worker failed on a full disk: what happened, for the sweep's last line.
   const std::string& disk_full() const { return disk_full_; }
 
+  // The running cells' progress, in cells (two at 60 % and 80 %: 1.4), from their logs (a
+  // phase line without a fraction, e.g. "int8 export", keeps the cell's last fraction).
+  double under_way() {
+    double cells = 0;
+    for (auto& [pid, w] : running_) {
+      w.fraction = std::max(w.fraction, progress_fraction(last_log_line(w.log)));
+      cells += w.fraction;
+    }
+    return cells;
+  }
+
   std::string status() const {
     std::string s = fmt::format("{} running, {} done, {} failed", running_.size(), sum_.done, sum_.failed);
     for (const auto& [pid, w] : running_) {
@@ -408,6 +419,7 @@ class WorkerPool {
     std::chrono::steady_clock::time_point last_output;  // when the log last grew
     uintmax_t log_size = 0;
     bool stalled = false;
+    double fraction = 0;  // of the cell done, as its log last said
   };
   const SweepOptions& o_;
   RunStore& store_;
@@ -551,7 +563,8 @@ SweepSummary run_sweep(const SweepOptions& o) {
     if (pool.size() > 0) pool.reap(stopping);
     pool.watch_stalls();
     // Cells that ended (an interrupted one did not: the next sweep runs it again).
-    progress.update(sum.done + sum.failed + sum.elsewhere + (sum.skipped - skipped_before), pool.status());
+    progress.update(sum.done + sum.failed + sum.elsewhere + (sum.skipped - skipped_before), pool.status(),
+                    pool.under_way());
     if (stopping && pool.size() == 0) break;
   }
   sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

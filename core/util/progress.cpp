@@ -1,7 +1,11 @@
 #include "core/util/progress.h"
 
 #include <fmt/format.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
+
+#include <algorithm>
+#include <regex>
 
 #include <cstdio>
 
@@ -20,6 +24,23 @@ std::string format_duration(double s) {
   return fmt::format("{}s", t);
 }
 
+double progress_fraction(const std::string& line) {
+  static const std::regex steps(R"((\d+)/(\d+) [A-Za-z])");
+  std::smatch m;
+  if (!std::regex_search(line, m, steps)) return 0;
+  const double a = std::stod(m[1]), b = std::stod(m[2]);
+  return b > 0 ? std::min(1.0, a / b) : 0;
+}
+
+std::string fit_width(const std::string& line, size_t columns) {
+  size_t chars = 0;
+  for (size_t i = 0; i < line.size(); ++i) {
+    if ((static_cast<unsigned char>(line[i]) & 0xC0) == 0x80) continue;  // inside a UTF-8 character
+    if (chars++ == columns) return line.substr(0, i);
+  }
+  return line;
+}
+
 ProgressReporter::ProgressReporter(std::string title, int64_t total, std::string unit)
     : title_(std::move(title)), total_(total), unit_(std::move(unit)),
       start_(std::chrono::steady_clock::now()), last_draw_(start_), tty_(isatty(STDERR_FILENO)) {}
@@ -28,7 +49,7 @@ double ProgressReporter::elapsed_seconds() const {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
 }
 
-void ProgressReporter::update(int64_t done, const std::string& status) {
+void ProgressReporter::update(int64_t done, const std::string& status, double under_way) {
   if (!g_enabled) return;
   last_done_ = done;
   auto now = std::chrono::steady_clock::now();
@@ -38,7 +59,20 @@ void ProgressReporter::update(int64_t done, const std::string& status) {
   if (drawn_ && std::chrono::duration<double>(now - last_draw_).count() < gap && done < total_) return;
   drawn_ = true;
   last_draw_ = now;
-  draw(done, status, false);
+  draw(done, status, false, under_way);
+}
+
+void ProgressReporter::phase(const std::string& status) {
+  if (!g_enabled) return;
+  drawn_ = true;
+  last_draw_ = std::chrono::steady_clock::now();
+  draw(last_done_, status, false);
+}
+
+void progress_note(const std::string& line) {
+  if (!g_enabled) return;
+  std::fprintf(stderr, "%s\n", line.c_str());
+  std::fflush(stderr);
 }
 
 void ProgressReporter::finish(const std::string& status) {
@@ -46,10 +80,12 @@ void ProgressReporter::finish(const std::string& status) {
   draw(last_done_, status, true);
 }
 
-void ProgressReporter::draw(int64_t done, const std::string& status, bool final) {
+void ProgressReporter::draw(int64_t done, const std::string& status, bool final, double under_way) {
   double el = elapsed_seconds();
   double rate = el > 0 ? done / el : 0;
-  double eta = rate > 0 ? (total_ - done) / rate : -1;
+  const double progressed = static_cast<double>(done) + std::max(0.0, under_way);
+  const double pace = el > 0 ? progressed / el : 0;  // with the work under way
+  double eta = pace > 0 ? (static_cast<double>(total_) - progressed) / pace : -1;
   int pct = total_ > 0 ? static_cast<int>(100.0 * done / total_) : 100;
   std::string line = final
       ? fmt::format("{}: {}/{} {} in {} ({:.2f} {}/s) {}", title_, done, total_, unit_,
@@ -57,6 +93,8 @@ void ProgressReporter::draw(int64_t done, const std::string& status, bool final)
       : fmt::format("{}: {:3d}% {}/{} {} | {:.2f} {}/s | ETA {} | {}", title_, pct, done, total_,
                     unit_, rate, unit_, format_duration(eta), status);
   if (tty_) {
+    struct winsize ws {};
+    if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1) line = fit_width(line, ws.ws_col - 1u);
     std::fprintf(stderr, "\r\033[K%s%s", line.c_str(), final ? "\n" : "");
   } else {
     std::fprintf(stderr, "%s\n", line.c_str());

@@ -9,8 +9,13 @@ class ProgressReporter {
  public:
   // total: number of steps; label: what is counted (e.g. "iter").
   ProgressReporter(std::string title, int64_t total, std::string unit = "it");
-  // Advances to `done` steps; redraws at most a few times per second.
-  void update(int64_t done, const std::string& status = "");
+  // Advances to `done` steps; redraws at most a few times per second. `under_way`: steps'
+  // worth of work begun but not done (e.g. 1.4 when two running cells are at 60 % and 80 %),
+  // counted in the rate and ETA but not in the count.
+  void update(int64_t done, const std::string& status = "", double under_way = 0);
+  // Draws the current position now with `status` (not throttled): a phase that starts and
+  // takes a while without steps, e.g. "evaluating", shows at once in a sweep's status.
+  void phase(const std::string& status);
   // Final line with the total time, at the last position `update` was given (a run that
   // stops early says how far it got, and its rate counts only the steps it made).
   void finish(const std::string& status = "");
@@ -18,7 +23,7 @@ class ProgressReporter {
   static void set_enabled(bool on);
 
  private:
-  void draw(int64_t done, const std::string& status, bool final);
+  void draw(int64_t done, const std::string& status, bool final, double under_way = 0);
   std::string title_;
   int64_t total_;
   std::string unit_;
@@ -29,5 +34,16 @@ class ProgressReporter {
 };
 
 std::string format_duration(double seconds);
+
+// One line on stderr for a phase outside any progress line ("int8 export", "latency"), where
+// progress lines are on; a sweep shows it as the worker's state.
+void progress_note(const std::string& line);
+
+// How far a progress line says its work is: the a/b of its first "a/b <unit>" as a
+// fraction (a worker's "gdfq W4A4 ...:  55% 221/400 it | ..." gives 0.5525); 0 when none.
+double progress_fraction(const std::string& line);
+
+// `line` cut to `columns` characters (UTF-8 aware), for a terminal of that width.
+std::string fit_width(const std::string& line, size_t columns);
 
 }  // namespace dfq

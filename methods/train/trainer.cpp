@@ -142,6 +142,7 @@ void run_trainer(RunContext& ctx, const Schedule& s, const TrainerParts& parts) 
     values.emplace_back("lr_q", s.lr_q * s.lr_factor(s.position(epoch, iters - 1)));
     values.emplace_back("calib_updates", static_cast<double>(calibration_updates(*student)));
     if (parts.epoch_end) parts.epoch_end(values);
+    progress.phase(fmt::format("epoch {}/{}: evaluating", epoch + 1, epochs));
     evals.push_back(evaluator.evaluate(*student, values));
     ctx.log->curve(epoch + 1, values);
     last_evaluated = save_student(*student);

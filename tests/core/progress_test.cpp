@@ -47,6 +47,37 @@ TEST(Progress, FinishSaysHowFarTheWorkGot) {
   EXPECT_NE(none.find("(0.00 it/s)"), std::string::npos) << none;
 }
 
+// A sweep's ETA counts the running cells' own progress: with no cell finished yet it is an
+// estimate, not "?" (it used to say "ETA ?" for the whole first cell, up to an hour).
+TEST(Progress, TheEtaCountsWorkUnderWay) {
+  ProgressReporter::set_enabled(true);
+  testing::internal::CaptureStderr();
+  {
+    ProgressReporter p("sweep s", 4, "cells");
+    p.update(0, "2 running", 0.0);
+  }
+  const std::string none = last_line(testing::internal::GetCapturedStderr());
+  EXPECT_NE(none.find("ETA ?"), std::string::npos) << none;
+  testing::internal::CaptureStderr();
+  {
+    ProgressReporter p("sweep s", 4, "cells");
+    p.update(0, "2 running", 1.4);
+  }
+  const std::string some = last_line(testing::internal::GetCapturedStderr());
+  EXPECT_EQ(some.find("ETA ?"), std::string::npos) << some;
+  EXPECT_NE(some.find(" 0/4 cells"), std::string::npos) << "work under way is not counted as done: " << some;
+}
+
+TEST(Progress, ReadsAWorkersFractionAndFitsTheTerminal) {
+  EXPECT_DOUBLE_EQ(progress_fraction("gdfq W4A4 resnet20 seed 0:  55% 221/400 it | 0.12 it/s | epoch 5/8 g_loss"),
+                   221.0 / 400.0);
+  EXPECT_DOUBLE_EQ(progress_fraction("teacher resnet20 on fashion-mnist: 100% 10/10 it in 3s"), 1.0);
+  EXPECT_DOUBLE_EQ(progress_fraction("starting"), 0.0);
+  EXPECT_EQ(fit_width("abcdef", 4), "abcd");
+  EXPECT_EQ(fit_width("ab", 4), "ab");
+  EXPECT_EQ(fit_width("85.00 ± 1.00", 7), "85.00 ±");  // ± is one character of two bytes
+}
+
 TEST(Progress, DurationsReadAsHoursMinutesSeconds) {
   EXPECT_EQ(format_duration(59.4), "59s");
   EXPECT_EQ(format_duration(61), "1m01s");
