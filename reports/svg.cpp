@@ -39,6 +39,14 @@ std::string xml_escape(const std::string& text) {
 
 namespace {
 
+// The opening of a plot: its size and a white background.
+std::string svg_open(int width, int height) {
+  return fmt::format(
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" height=\"{1}\" viewBox=\"0 0 {0} {1}\" "
+      "font-family=\"sans-serif\" font-size=\"11\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n",
+      width, height);
+}
+
 // The plot's data range (padded, y on tick steps) and its pixel frame.
 struct Frame {
   double x0, x1, y0, y1, ystep;
@@ -147,10 +155,7 @@ std::string svg_line_plot(const std::vector<PlotSeries>& series, const PlotOptio
     f.right = 16;
     f.pw = o.width - f.left - f.right;
   }
-  std::string s = fmt::format(
-      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" viewBox=\"0 0 {} {}\" "
-      "font-family=\"sans-serif\" font-size=\"11\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n",
-      o.width, o.height, o.width, o.height);
+  std::string s = svg_open(o.width, o.height);
   s += axes_svg(f, o);
   for (const auto& [y, label] : o.y_lines) {
     s += fmt::format("<line class=\"bound\" x1=\"{0:.1f}\" x2=\"{1:.1f}\" y1=\"{2:.1f}\" y2=\"{2:.1f}\" stroke=\"#555\" "
@@ -278,10 +283,7 @@ std::string svg_category_plot(const std::vector<CategorySeries>& series, const C
   Frame f = fit_frame(extent, frame_options);
   f.x0 = -0.5;
   f.x1 = static_cast<double>(nc) - 0.5;
-  std::string s = fmt::format(
-      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" viewBox=\"0 0 {} {}\" "
-      "font-family=\"sans-serif\" font-size=\"11\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n",
-      po.width, po.height, po.width, po.height);
+  std::string s = svg_open(po.width, po.height);
   s += axes_svg(f, frame_options);
   if (o.reference) {
     s += fmt::format("<line x1=\"{0:.1f}\" x2=\"{1:.1f}\" y1=\"{2:.1f}\" y2=\"{2:.1f}\" stroke=\"#333\" "
@@ -365,10 +367,7 @@ std::string svg_pareto_plot(const std::vector<ScatterPoint>& points, const Scatt
   po.width = o.width;
   po.height = o.height;
   const Frame f = fit_frame(extent, po);
-  std::string s = fmt::format(
-      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" viewBox=\"0 0 {} {}\" "
-      "font-family=\"sans-serif\" font-size=\"11\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n",
-      o.width, o.height, o.width, o.height);
+  std::string s = svg_open(o.width, o.height);
   s += axes_svg(f, po);
   const auto front = pareto_front(points);
   if (front.size() > 1) {
