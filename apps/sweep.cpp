@@ -391,21 +391,21 @@ class WorkerPool {
   // Non-empty once a worker failed on a full disk: what happened, for the sweep's last line.
   const std::string& disk_full() const { return disk_full_; }
 
-  // The running cells' progress, in cells (two at 60 % and 80 %: 1.4), from their logs (a
-  // phase line without a fraction, e.g. "int8 export", keeps the cell's last fraction).
-  double under_way() {
+  // The running cells' progress, in cells (two at 60 % and 80 %: 1.4), as their logs said
+  // at the last status().
+  double under_way() const {
     double cells = 0;
-    for (auto& [pid, w] : running_) {
-      w.fraction = std::max(w.fraction, progress_fraction(last_log_line(w.log)));
-      cells += w.fraction;
-    }
+    for (const auto& [pid, w] : running_) cells += w.fraction;
     return cells;
   }
 
-  std::string status() const {
+  // Counts and each running cell's last log line; reads the logs once, noting how far each
+  // cell is (a phase line without a fraction, e.g. "int8 export", keeps its last fraction).
+  std::string status() {
     std::string s = fmt::format("{} running, {} done, {} failed", running_.size(), sum_.done, sum_.failed);
-    for (const auto& [pid, w] : running_) {
-      auto last = last_log_line(w.log);
+    for (auto& [pid, w] : running_) {
+      const auto last = last_log_line(w.log);
+      w.fraction = std::max(w.fraction, progress_fraction(last));
       s += " | " + (last.empty() ? cell_name(w.key) : last);
     }
     return s;
@@ -563,7 +563,8 @@ SweepSummary run_sweep(const SweepOptions& o) {
     if (pool.size() > 0) pool.reap(stopping);
     pool.watch_stalls();
     // Cells that ended (an interrupted one did not: the next sweep runs it again).
-    progress.update(sum.done + sum.failed + sum.elsewhere + (sum.skipped - skipped_before), pool.status(),
+    const std::string status = pool.status();  // before under_way(): it reads the logs
+    progress.update(sum.done + sum.failed + sum.elsewhere + (sum.skipped - skipped_before), status,
                     pool.under_way());
     if (stopping && pool.size() == 0) break;
   }

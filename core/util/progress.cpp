@@ -5,9 +5,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <regex>
-
 #include <cstdio>
+#include <regex>
 
 namespace dfq {
 namespace {
