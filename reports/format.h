@@ -30,6 +30,22 @@ inline const std::vector<std::string> kDeploymentKeys = {
     "int8_top1",                 "peak_rss_bytes",               "latency_noisy",
     "latency_ms_p95_int8_b1",    "latency_ms_p95_int8_b64"};
 
+// Whether any column of a group has deployment figures (the packed size is measured by every
+// run that has any).
+inline bool has_deployment(const std::vector<std::map<std::string, Summary>>& columns) {
+  for (const auto& d : columns)
+    if (d.count("weight_bytes_packed")) return true;
+  return false;
+}
+
+// #16 §4: " (noisy: k of n runs)" when latencies of a column were taken while other processes
+// used the cores; "" otherwise.
+inline std::string noisy_latency_text(const std::map<std::string, Summary>& d) {
+  const auto it = d.find("latency_noisy");
+  if (it == d.end() || it->second.mean <= 0) return "";
+  return fmt::format(" (noisy: {:.0f} of {} runs)", it->second.mean * it->second.n, it->second.n);
+}
+
 inline std::string fmt_value(double v) { return std::isfinite(v) ? fmt::format("{:.2f}", v) : "-"; }
 
 // A CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break, with

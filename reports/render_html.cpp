@@ -114,9 +114,7 @@ std::string deployment_html(const ReportGroup& g, const std::string& metric) {
     const auto& d = g.deployment[col];
     return d.count(key) ? d.at(key).mean : std::numeric_limits<double>::quiet_NaN();
   };
-  bool any = false;
-  for (const auto& d : g.deployment) any |= d.count("weight_bytes_packed") > 0;
-  if (!any) return "";
+  if (!has_deployment(g.deployment)) return "";
   std::vector<ScatterPoint> by_size, by_latency;
   for (const auto& r : g.rows)
     for (size_t i = 0; i < r.cells.size() && i < g.deployment.size(); ++i) {
@@ -146,10 +144,8 @@ std::string deployment_html(const ReportGroup& g, const std::string& metric) {
   auto num = [](double v, const char* f) { return std::isfinite(v) ? fmt::format(fmt::runtime(f), v) : "-"; };
   for (size_t i = 0; i < g.columns.size() && i < g.deployment.size(); ++i) {
     const auto& d = g.deployment[i];
-    std::string noisy;
-    if (d.count("latency_noisy") && d.at("latency_noisy").mean > 0)
-      noisy = fmt::format(" <span class=\"p\">(noisy: {:.0f} of {} runs)</span>",
-                          d.at("latency_noisy").mean * d.at("latency_noisy").n, d.at("latency_noisy").n);
+    const std::string mark = noisy_latency_text(d);
+    const std::string noisy = mark.empty() ? "" : " <span class=\"p\">" + mark.substr(1) + "</span>";
     s += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{} / {}{}</td><td>{} / {}{}</td><td>{}</td><td>{}</td>"
                      "</tr>\n",
                      bits_name(g.columns[i]), num(mean(i, "weight_bytes_packed") / 1024, "{:.1f}"),

@@ -65,12 +65,7 @@ std::string deployment_row(const BitWidth& bits, const std::map<std::string, Sum
                        ms(fmt::format("latency_ms_p50_fakequant_b{}", batch)),
                        ms(fmt::format("latency_ms_p50_int8_b{}", batch)));
   };
-  // #16 §4: latencies taken while other processes used the cores are marked, with how many.
-  std::string noisy;
-  if (d.count("latency_noisy") && d.at("latency_noisy").mean > 0) {
-    const auto& n = d.at("latency_noisy");
-    noisy = fmt::format(" (noisy: {:.0f} of {} runs)", n.mean * n.n, n.n);
-  }
+  const std::string noisy = noisy_latency_text(d);
   return fmt::format("| {} | {} | {} | {} | {}{} | {}{} | {} | {} |\n", bits_name(bits), get("weight_bytes_fp32", 1024),
                      get("weight_bytes_packed", 1024), get("packed_file_bytes", 1024), latencies(1), noisy,
                      latencies(64), noisy,
@@ -80,9 +75,7 @@ std::string deployment_row(const BitWidth& bits, const std::map<std::string, Sum
 
 // Deployment figures per bit-width; empty when no run measured them.
 std::string deployment_table(const ReportGroup& g) {
-  bool any = false;
-  for (const auto& d : g.deployment) any |= d.count("weight_bytes_packed") > 0;
-  if (!any) return "";
+  if (!has_deployment(g.deployment)) return "";
   std::string s = fmt::format("#### {} / {}: what quantization buys (means over the runs of each column)\n\n",
                               g.dataset, g.model);
   s += "| bits | weights fp32 (KiB) | packed (KiB) | packed file (KiB) | latency b1 fp32 / fake-quant / int8 (ms) | "

@@ -177,13 +177,12 @@ ReportRow make_row(const RunStore& store, ReportGroup& g, const std::string& lab
     note.back() = ';';
     row.notes.push_back(note + " thread counts change the numbers by rounding (sums in another order)");
   }
-  // Curves of the lowest bit-width: its lowest seed's, and the band over its seeds.
+  // Curves of the lowest bit-width, as the band over its seeds; the game's bounds from its lowest seed.
   for (const auto& cell : row.cells)
     if (!cell.run_ids.empty()) {
       row.sample_bits = cell.bits;
-      row.sample_curves = store.curves(cell.run_ids.front());
-      std::vector<std::vector<CurvePoint>> seeds = {row.sample_curves};
-      for (size_t i = 1; i < cell.run_ids.size(); ++i) seeds.push_back(store.curves(cell.run_ids[i]));
+      std::vector<std::vector<CurvePoint>> seeds;
+      for (const int64_t id : cell.run_ids) seeds.push_back(store.curves(id));
       row.sample_bands = curve_bands(seeds);
       if (const auto run = store.get_run(cell.run_ids.front())) {
         const auto config = nlohmann::json::parse(run->config_json, nullptr, false);

@@ -59,11 +59,9 @@ struct ReportRow {
   int year = 0;
   std::vector<ReportCell> cells;  // in column order; n = 0 where nothing ran
   std::vector<std::string> notes;  // how the row's runs depart from the official code (as recorded)
-  // Per-epoch curves of one run (lowest bit-width, lowest seed), for the plots.
+  // Per-epoch curves of the lowest bit-width over every seed that ran it: per key and step,
+  // the mean and the range of the seeds (the plots' line and band).
   BitWidth sample_bits;
-  std::vector<CurvePoint> sample_curves;
-  // The same curves over every seed of that bit-width: per key and step, the mean and the
-  // range of the seeds (the plots' band).
   std::vector<CurveBand> sample_bands;
   // The game's bounds on h' of the sample run (lambda_l, lambda_u), when its method plays one.
   std::optional<std::pair<double, double>> h_bounds;

@@ -431,7 +431,7 @@ TEST(Report, TableHasMeansPublishedNumbersAndTTests) {
   EXPECT_FALSE(adasg.cells[0].vs_baseline.valid);
   ASSERT_TRUE(g.fp_top1.has_value());
   EXPECT_DOUBLE_EQ(*g.fp_top1, 93.0);
-  EXPECT_FALSE(adasg.sample_curves.empty());
+  EXPECT_FALSE(adasg.sample_bands.empty());
 
   auto md = render_markdown(rep);
   EXPECT_NE(md.find("| adasg | 2020 |"), std::string::npos) << md;
