@@ -196,6 +196,12 @@ std::string marker_svg(const MethodStyle& st, double x, double y, double r) {
     }
     return fmt::format("<polygon points=\"{}\" fill=\"{}\"/>\n", pts, st.colour);
   };
+  // Two strokes, (x1,y1)-(x2,y2) and (x3,y3)-(x4,y4).
+  auto strokes = [&](double x1, double y1, double x2, double y2, double x3, double y3, double x4, double y4) {
+    return fmt::format("<path d=\"M{:.1f},{:.1f}L{:.1f},{:.1f}M{:.1f},{:.1f}L{:.1f},{:.1f}\" stroke=\"{}\" "
+                       "stroke-width=\"2.5\"/>\n",
+                       x1, y1, x2, y2, x3, y3, x4, y4, st.colour);
+  };
   switch (st.marker) {
     case 1: return fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"{}\"/>\n",
                                x - r * 0.85, y - r * 0.85, r * 1.7, r * 1.7, st.colour);
@@ -203,16 +209,25 @@ std::string marker_svg(const MethodStyle& st, double x, double y, double r) {
     case 3: return polygon(4, 0);
     case 4: return polygon(3, M_PI);
     case 5: return polygon(5, 0);
-    case 6:  // a cross
-      return fmt::format("<path d=\"M{:.1f},{:.1f}L{:.1f},{:.1f}M{:.1f},{:.1f}L{:.1f},{:.1f}\" stroke=\"{}\" "
-                         "stroke-width=\"2.5\"/>\n",
-                         x - r, y - r, x + r, y + r, x - r, y + r, x + r, y - r, st.colour);
-    case 7:  // a plus
-      return fmt::format("<path d=\"M{:.1f},{:.1f}L{:.1f},{:.1f}M{:.1f},{:.1f}L{:.1f},{:.1f}\" stroke=\"{}\" "
-                         "stroke-width=\"2.5\"/>\n",
-                         x - r, y, x + r, y, x, y - r, x, y + r, st.colour);
+    case 6: return strokes(x - r, y - r, x + r, y + r, x - r, y + r, x + r, y - r);  // a cross
+    case 7: return strokes(x - r, y, x + r, y, x, y - r, x, y + r);                  // a plus
     default: return fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"{:.1f}\" fill=\"{}\"/>\n", x, y, r, st.colour);
   }
+}
+
+// The k-th legend entry right of the frame: a method's marker and its name.
+std::string legend_marker(const Frame& f, size_t k, const MethodStyle& st, const std::string& name) {
+  const double ly = f.top + 10 + 16.0 * static_cast<double>(k);
+  return marker_svg(st, f.left + f.pw + 18, ly, 4.5) +
+         fmt::format("<text x=\"{}\" y=\"{:.1f}\">{}</text>\n", f.left + f.pw + 30, ly + 4, xml_escape(name));
+}
+
+// The k-th legend entry right of the frame: a dashed line (`dashes`, e.g. "5,3") and its name.
+std::string legend_dashes(const Frame& f, size_t k, const std::string& dashes, const std::string& name) {
+  const double ly = f.top + 10 + 16.0 * static_cast<double>(k);
+  return fmt::format("<line x1=\"{0}\" x2=\"{1}\" y1=\"{2:.1f}\" y2=\"{2:.1f}\" stroke=\"#333\" "
+                     "stroke-dasharray=\"{3}\"/>\n<text x=\"{4}\" y=\"{5:.1f}\">{6}</text>\n",
+                     f.left + f.pw + 10, f.left + f.pw + 26, ly, dashes, f.left + f.pw + 30, ly + 4, xml_escape(name));
 }
 
 }  // namespace
@@ -323,18 +338,9 @@ std::string svg_category_plot(const std::vector<CategorySeries>& series, const C
                            x + 6, f.py(v), st.colour);
       s += marker_svg(st, x, f.py(c.mean), 4.5);
     }
-    const double ly = f.top + 10 + 16.0 * static_cast<double>(k);
-    s += marker_svg(st, f.left + f.pw + 18, ly, 4.5);
-    s += fmt::format("<text x=\"{}\" y=\"{:.1f}\">{}</text>\n", f.left + f.pw + 30, ly + 4, xml_escape(se.name));
+    s += legend_marker(f, k, st, se.name);
   }
-  if (o.reference && !o.reference_label.empty()) {
-    const double ly = f.top + 10 + 16.0 * static_cast<double>(series.size());
-    s += fmt::format("<line x1=\"{0}\" x2=\"{1}\" y1=\"{2:.1f}\" y2=\"{2:.1f}\" stroke=\"#333\" "
-                     "stroke-dasharray=\"5,3\"/>\n",
-                     f.left + f.pw + 10, f.left + f.pw + 26, ly);
-    s += fmt::format("<text x=\"{}\" y=\"{:.1f}\">{}</text>\n", f.left + f.pw + 30, ly + 4,
-                     xml_escape(o.reference_label));
-  }
+  if (o.reference && !o.reference_label.empty()) s += legend_dashes(f, series.size(), "5,3", o.reference_label);
   for (size_t i = 0; i < off_lines.size(); ++i)
     s += fmt::format("<text class=\"off-scale\" x=\"{}\" y=\"{}\" font-size=\"10\">{}</text>\n", f.left,
                      o.height + 10 + 13 * static_cast<int>(i), xml_escape(off_lines[i]));
@@ -387,16 +393,8 @@ std::string svg_pareto_plot(const std::vector<ScatterPoint>& points, const Scatt
     s += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"9\" fill=\"#555\">{}</text>\n", f.px(p.x) + 6,
                      f.py(p.y) - 5, xml_escape(p.label));
   }
-  for (size_t k = 0; k < methods.size(); ++k) {
-    const double ly = f.top + 10 + 16.0 * static_cast<double>(k);
-    s += marker_svg(method_style(methods[k]), f.left + f.pw + 18, ly, 4.5);
-    s += fmt::format("<text x=\"{}\" y=\"{:.1f}\">{}</text>\n", f.left + f.pw + 30, ly + 4, xml_escape(methods[k]));
-  }
-  const double ly = f.top + 10 + 16.0 * static_cast<double>(methods.size());
-  s += fmt::format("<line x1=\"{0}\" x2=\"{1}\" y1=\"{2:.1f}\" y2=\"{2:.1f}\" stroke=\"#333\" "
-                   "stroke-dasharray=\"4,3\"/>\n<text x=\"{3}\" y=\"{4:.1f}\">Pareto front</text>\n",
-                   f.left + f.pw + 10, f.left + f.pw + 26, ly, f.left + f.pw + 30, ly + 4);
-  return s + "</svg>\n";
+  for (size_t k = 0; k < methods.size(); ++k) s += legend_marker(f, k, method_style(methods[k]), methods[k]);
+  return s + legend_dashes(f, methods.size(), "4,3", "Pareto front") + "</svg>\n";
 }
 
 }  // namespace dfq
