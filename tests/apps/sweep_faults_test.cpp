@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <string>
 #include <thread>
 
 #include "core/store/run_store.h"
@@ -58,17 +59,15 @@ std::string slurp(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
+// A suite file of gdfq W4A4 LeNet-5 cells at the tiny preset, one per seed (`seeds`: YAML,
+// e.g. "[0, 1]"), each `iters` iterations of batch 8.
+std::string gdfq_suite(const std::string& name, const std::string& seeds, int iters) {
+  return "\nname: " + name + "\ndataset: fashion-mnist\nmodel: lenet5\nmethods: [gdfq]\nbits: [4]\nseeds: " + seeds +
+         "\npreset: tiny\nset: {epochs: 1, iters_per_epoch: " + std::to_string(iters) + ", batch_size: 8}\n";
+}
+
 // One gdfq cell long enough (thousands of LeNet iterations) to be killed mid-run.
-const char* kSlowSuite = R"(
-name: slow
-dataset: fashion-mnist
-model: lenet5
-methods: [gdfq]
-bits: [4]
-seeds: [0]
-preset: tiny
-set: {epochs: 1, iters_per_epoch: 100000, batch_size: 8}
-)";
+const std::string kSlowSuite = gdfq_suite("slow", "[0]", 100000);
 
 TEST(SweepFaults, KilledSweepTakesItsWorkersAlongAndAReRunDoesNotDuplicate) {
   testing::TempDir dir;
@@ -215,16 +214,7 @@ TEST(SweepFaults, AStalledWorkerIsReportedAndLeftRunningWithoutKillStalled) {
 }
 
 // Two gdfq cells of 300 LeNet iterations each (about 15 s each on 2 cores).
-const char* kTwoDrainCells = R"(
-name: slow
-dataset: fashion-mnist
-model: lenet5
-methods: [gdfq]
-bits: [4]
-seeds: [0, 1]
-preset: tiny
-set: {epochs: 1, iters_per_epoch: 300, batch_size: 8}
-)";
+const std::string kTwoDrainCells = gdfq_suite("slow", "[0, 1]", 300);
 
 // A drain (SIGUSR1, for ending a chunk of a long sweep without losing a cell): the running
 // cell trains to the end and is recorded done, the next one is never started, and the sweep
@@ -248,16 +238,7 @@ TEST(SweepFaults, ADrainedSweepFinishesItsRunningCellAndStartsNoOther) {
   EXPECT_EQ(runs[0].key.seed, 0);
 }
 
-const char* kThreeCells = R"(
-name: three
-dataset: fashion-mnist
-model: lenet5
-methods: [gdfq]
-bits: [4]
-seeds: [0, 1, 2]
-preset: tiny
-set: {epochs: 1, iters_per_epoch: 20, batch_size: 8}
-)";
+const std::string kThreeCells = gdfq_suite("three", "[0, 1, 2]", 20);
 
 TEST(SweepFaults, TwoSweepsOfOneSuiteOnOneStoreRunEachCellOnce) {
   testing::TempDir dir;
@@ -290,7 +271,7 @@ TEST(SweepFaults, TwoSweepsOfOneSuiteOnOneStoreRunEachCellOnce) {
 // the worker's own error line.
 TEST(SweepFaults, ClaimOfAWorkerThatFailedEarlyIsEndedWithItsCause) {
   testing::TempDir dir;
-  std::ofstream(dir.file("three.yaml")) << std::string(kThreeCells) + "zoo: " + dir.file("zoo") + "\n";
+  std::ofstream(dir.file("three.yaml")) << kThreeCells + "zoo: " + dir.file("zoo") + "\n";
   TeacherManifest m;  // an untrained LeNet said to score 90 %
   m.dataset = "fashion-mnist";
   m.model = "lenet5";

@@ -10,9 +10,10 @@ namespace {
 
 // The last line a reporter wrote to stderr (captured to a file: no terminal, one line an event).
 std::string last_line(const std::string& err) {
-  auto end = err.find_last_not_of('\n');
-  auto start = err.rfind('\n', end);
-  return err.substr(start == std::string::npos ? 0 : start + 1, end - (start == std::string::npos ? 0 : start + 1) + 1);
+  const auto end = err.find_last_not_of('\n');
+  const auto newline = err.rfind('\n', end);
+  const size_t from = newline == std::string::npos ? 0 : newline + 1;
+  return err.substr(from, end + 1 - from);
 }
 
 TEST(Progress, FinishSaysHowFarTheWorkGot) {
