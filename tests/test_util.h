@@ -4,6 +4,8 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <stdexcept>
 #include <string>
 
@@ -19,6 +21,12 @@ inline std::string python_with(const std::string& module) {
 inline std::string python_with_torch() { return python_with("torch"); }
 // A python3 with Pillow (Debian's python3-pil): for tests that compare with Pillow's images.
 inline std::string python_with_pil() { return python_with("PIL"); }
+
+// The whole file at `path` (empty when it cannot be read).
+inline std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
 
 class TempDir {
  public:

@@ -14,17 +14,14 @@
 namespace dfq {
 namespace {
 
+using testing::slurp;
+
 using testing::add_done_run;
 using testing::cell_key;
 using testing::CliResult;
 using testing::run_dfq;
 
 namespace fs = std::filesystem;
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 size_t lines(const std::string& s) {
   size_t n = 0;

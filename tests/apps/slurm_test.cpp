@@ -26,14 +26,9 @@
 
 namespace dfq {
 namespace {
-namespace fs = std::filesystem;
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using testing::slurp;
+namespace fs = std::filesystem;
 
 int count_lines(const std::string& text) {
   int n = 0;

@@ -20,6 +20,8 @@
 namespace dfq {
 namespace {
 
+using testing::slurp;
+
 // Starts `dfq --store STORE sweep --suite SUITE --configs DIR <extra>` with its output in `log`.
 pid_t start_sweep(const testing::TempDir& dir, const std::string& suite, const std::vector<std::string>& extra,
                   const std::string& log) {
@@ -52,11 +54,6 @@ bool process_running(pid_t pid) {
   if (!std::getline(stat, line)) return false;
   const auto close = line.rfind(')');
   return close != std::string::npos && close + 2 < line.size() && line[close + 2] != 'Z';
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
 // A suite file of gdfq W4A4 LeNet-5 cells at the tiny preset, one per seed (`seeds`: YAML,

@@ -23,15 +23,12 @@
 namespace dfq {
 namespace {
 
+using testing::slurp;
+
 std::string find_chromium() {
   for (const char* p : {"/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"})
     if (std::filesystem::exists(p)) return p;
   return "";
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
 uint32_t be32(const std::string& s, size_t at) {
