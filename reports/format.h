@@ -46,6 +46,15 @@ inline std::string noisy_latency_text(const std::map<std::string, Summary>& d) {
   return fmt::format(" (noisy: {:.0f} of {} runs)", it->second.mean * it->second.n, it->second.n);
 }
 
+// What the compute view counts, for the Markdown and HTML reports.
+inline constexpr const char* kComputeNote =
+    "Images seen: the images each run's training loop computed on (generated each iteration, drawn from a fixed "
+    "set, or calibration batches), iterations x batch size, warm-up included; the one-off synthesis of "
+    "intraq's and zeroq's image sets (cached per data set and settings) is not counted. Wall time: the trainer's, "
+    "evaluations included, at the threads per run shown; runs of a sweep share the machine, so compare wall "
+    "times only between runs of one sweep. The batch column is each method's (fine-tuning) batch size, as the "
+    "papers compare them: a method that sees more images per iteration shows it here.";
+
 inline std::string fmt_value(double v) { return std::isfinite(v) ? fmt::format("{:.2f}", v) : "-"; }
 
 // A CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break, with

@@ -29,7 +29,8 @@ nlohmann::json summary_json(const Summary& s) {
 std::string render_runs_csv(const Report& rep) {
   const auto& metric = rep.options.metric;
   std::string s =
-      "run_id,uid,suite,row,method,dataset,model,w_bits,a_bits,seed,metric,value,top1,top1_val,fp_top1,status,"
+      "run_id,uid,suite,row,method,dataset,model,w_bits,a_bits,seed,metric,value,top1,top1_val,fp_top1,train_seconds,"
+      "train_images,status,"
       "started_at,ended_at,host,cpu,threads,device,torch_version,git_sha,git_dirty,build_commit,slurm_job,"
       "merged_from,config_hash\n";
   for (const auto& sel : rep.selected) {
@@ -50,6 +51,8 @@ std::string render_runs_csv(const Report& rep) {
                                              metric_or_empty(sel.metrics, "top1"),
                                              metric_or_empty(sel.metrics, "top1_val"),
                                              metric_or_empty(sel.metrics, "fp_top1"),
+                                             metric_or_empty(sel.metrics, "train_seconds"),
+                                             metric_or_empty(sel.metrics, "train_images"),
                                              r.status,
                                              r.started_at,
                                              r.ended_at,
@@ -90,6 +93,9 @@ nlohmann::json report_json(const Report& rep) {
                                {"val_selected", summary_json(c.val_selected)},
                                {"best_test", summary_json(c.best_test)},
                                {"diverged", c.diverged}};
+        if (c.images.n > 0)
+          cell["compute"] = {{"train_images", summary_json(c.images)}, {"train_seconds", summary_json(c.seconds)},
+                             {"threads", c.threads}, {"batch_size", c.batch}};
         cell["published"] = c.published ? nlohmann::json{{"top1", c.published->top1},
                                                          {"rerun", c.published->rerun},
                                                          {"source", c.published->source}}

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 
 #include "reports/format.h"
 #include "reports/report.h"
@@ -158,6 +159,84 @@ std::string deployment_html(const ReportGroup& g, const std::string& metric) {
   return s + "</table>\n";
 }
 
+// Ticks of a log10 axis over [lo, hi] (log10 values): 1, 2 and 5 times the powers of ten
+// inside it, labelled with count_text and `unit`.
+std::vector<std::pair<double, std::string>> log_ticks(double lo, double hi, const std::string& unit) {
+  std::vector<std::pair<double, std::string>> ticks;
+  const bool few_decades = hi - lo < 2;
+  for (int e = static_cast<int>(std::floor(lo)); e <= static_cast<int>(std::ceil(hi)); ++e)
+    for (const double m : {1.0, 2.0, 5.0}) {
+      if (m != 1.0 && !few_decades) continue;
+      const double v = std::log10(m) + e;
+      if (v >= lo - 1e-9 && v <= hi + 1e-9) ticks.emplace_back(v, count_text(m * std::pow(10.0, e)) + unit);
+    }
+  return ticks;
+}
+
+// Test top-1 per epoch of each row at its lowest bit-width against a cost curve of the same
+// runs (`cost_key`: images_seen or wall_seconds), on a log axis: the mean over the seeds, with the
+// band of their top-1 range. Empty when no row recorded the cost.
+std::string compute_plot(const ReportGroup& g, const std::string& cost_key, const std::string& title,
+                         const std::string& x_label, const std::string& unit) {
+  std::vector<PlotSeries> series;
+  double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+  for (const auto& r : g.rows) {
+    const CurveBand *top1 = nullptr, *cost = nullptr;
+    for (const auto& b : r.sample_bands) {
+      if (b.key == "test_top1") top1 = &b;
+      if (b.key == cost_key) cost = &b;
+    }
+    if (!top1 || !cost) continue;
+    std::map<int64_t, double> x_at;
+    for (size_t i = 0; i < cost->steps.size(); ++i)
+      if (cost->mean[i] > 0) x_at[cost->steps[i]] = std::log10(cost->mean[i]);
+    PlotSeries se;
+    se.name = r.label + " " + bits_name(r.sample_bits);
+    se.colour = method_style(r.method).colour;
+    for (size_t i = 0; i < top1->steps.size(); ++i) {
+      const auto it = x_at.find(top1->steps[i]);
+      if (it == x_at.end()) continue;
+      se.x.push_back(it->second);
+      se.y.push_back(top1->mean[i]);
+      se.lo.push_back(top1->lo[i]);
+      se.hi.push_back(top1->hi[i]);
+      lo = std::min(lo, it->second);
+      hi = std::max(hi, it->second);
+    }
+    if (!se.x.empty()) series.push_back(std::move(se));
+  }
+  if (series.empty()) return "";
+  PlotOptions o;
+  o.title = fmt::format("{} / {}: {}", g.dataset, g.model, title);
+  o.x_label = x_label;
+  o.y_label = "test top-1 (%)";
+  const double pad = (hi - lo) * 0.05;  // as the plot pads its x range
+  o.x_ticks = log_ticks(lo - pad, hi + pad, unit);
+  o.width = 620;
+  return svg_line_plot(series, o);
+}
+
+// The compute view of a group: top-1 against images seen and against wall time, then the
+// compute table (#13 §4). Empty when no run recorded its images.
+std::string compute_html(const ReportGroup& g) {
+  const auto lines = compute_lines(g);
+  if (lines.empty()) return "";
+  std::string s = fmt::format("<h3>{} / {}: top-1 against compute</h3>\n<div class=\"plots\">\n",
+                              xml_escape(g.dataset), xml_escape(g.model));
+  s += compute_plot(g, "images_seen", "top-1 against images seen", "images seen (log scale; per epoch)", "");
+  s += compute_plot(g, "wall_seconds", "top-1 against wall time", "wall time (log scale; per epoch)", " s");
+  s += "</div>\n<table><tr><th>method</th><th>bits</th><th>batch</th><th>images seen</th><th>wall time (s)</th>"
+       "<th>threads per run</th><th>images/s</th><th>top-1</th></tr>\n";
+  for (const auto& l : lines)
+    s += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.0f} ({:.0f}&ndash;{:.0f})</td><td>{}</td>"
+                     "<td>{}</td><td>{}{}</td></tr>\n",
+                     xml_escape(l.label), bits_name(l.bits), l.batch > 0 ? std::to_string(l.batch) : "-",
+                     count_text(l.images.mean), l.seconds.mean, l.seconds.min, l.seconds.max, l.threads,
+                     count_text(l.images.mean / l.seconds.mean), fmt_value(l.top1.mean),
+                     l.top1.n > 1 ? " &plusmn; " + fmt_value(l.top1.std) : "");
+  return s + "</table>\n<p class=\"note\">" + xml_escape(kComputeNote) + "</p>\n";
+}
+
 // How the group's runs depart from the official code, as they recorded it.
 std::string deviations_html(const ReportGroup& g) {
   std::string items;
@@ -215,6 +294,7 @@ th:first-child,td:first-child{text-align:left}th{background:#f3f3f3}.pub{color:#
       s += fmt::format("<h3>{} / {}: deployment (means over the runs of each bit-width)</h3>\n", xml_escape(g.dataset),
                        xml_escape(g.model)) +
            deployment;
+    s += compute_html(g);
   }
   s += appendix;
   s += render_provenance_html(rep.provenance);

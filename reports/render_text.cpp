@@ -107,6 +107,23 @@ std::string deployment_table(const ReportGroup& g) {
   return s;
 }
 
+// What each cell cost beside what it reached (#13 §4); empty when no run recorded its images.
+std::string compute_table(const ReportGroup& g) {
+  const auto lines = compute_lines(g);
+  if (lines.empty()) return "";
+  std::string s = fmt::format("#### {} / {}: top-1 against compute (means over the runs of each cell)\n\n", g.dataset,
+                              g.model);
+  s += "| method | bits | batch | images seen | wall time (s) | threads per run | images/s | top-1 |\n"
+       "|---|---|---|---|---|---|---|---|\n";
+  for (const auto& l : lines)
+    s += fmt::format("| {} | {} | {} | {} | {:.0f} ({:.0f}–{:.0f}) | {} | {} | {}{} |\n", l.label, bits_name(l.bits),
+                     l.batch > 0 ? std::to_string(l.batch) : "-", count_text(l.images.mean), l.seconds.mean,
+                     l.seconds.min, l.seconds.max, l.threads, count_text(l.images.mean / l.seconds.mean),
+                     fmt_value(l.top1.mean), l.top1.n > 1 ? " ± " + fmt_value(l.top1.std) : "");
+  s += "\n" + std::string(kComputeNote) + "\n\n";
+  return s;
+}
+
 // How the runs depart from the official code, per row (what the runs recorded).
 std::string deviations(const Report& rep) {
   std::string s;
@@ -150,6 +167,7 @@ std::string render_markdown(const Report& rep) {
   std::string s;
   for (const auto& g : rep.groups) s += accuracy_table(g, o.metric);
   for (const auto& g : rep.groups) s += deployment_table(g);
+  for (const auto& g : rep.groups) s += compute_table(g);
   return s + deviations(rep) + notes(rep) + render_provenance_markdown(rep.provenance);
 }
 

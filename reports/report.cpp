@@ -86,9 +86,18 @@ ReportCell make_cell(ReportGroup& g, const std::string& method, const BitWidth& 
                      const std::string& metric, const std::vector<PublishedRow>& published) {
   ReportCell cell;
   cell.bits = col;
-  std::vector<double> vsel, vbest;
+  std::vector<double> vsel, vbest, images, seconds;
+  std::set<int64_t> batches;
   if (seeds)
     for (const auto& [seed, seen] : *seeds) {
+      if (seen.metrics.count("train_images")) images.push_back(seen.metrics.at("train_images"));
+      if (seen.metrics.count("train_seconds")) seconds.push_back(seen.metrics.at("train_seconds"));
+      if (std::find(cell.threads.begin(), cell.threads.end(), seen.run.threads) == cell.threads.end())
+        cell.threads.push_back(seen.run.threads);
+      const auto config = nlohmann::json::parse(seen.run.config_json, nullptr, false);
+      batches.insert(config.is_object() && config.contains("batch_size") && config["batch_size"].is_number_integer()
+                         ? config["batch_size"].get<int64_t>()
+                         : 0);
       cell.values.push_back(seen.metrics.at(metric));
       cell.seeds.push_back(seed);
       cell.run_ids.push_back(seen.run.id);
@@ -98,6 +107,10 @@ ReportCell make_cell(ReportGroup& g, const std::string& method, const BitWidth& 
       if (seen.metrics.count("diverged_at_epoch")) ++cell.diverged;
     }
   cell.summary = summarize(cell.values);
+  cell.images = summarize(images);
+  cell.seconds = summarize(seconds);
+  std::sort(cell.threads.begin(), cell.threads.end());
+  if (batches.size() == 1) cell.batch = *batches.begin();
   cell.val_selected = summarize(vsel);
   cell.best_test = summarize(vbest);
   for (const auto& p : published)
@@ -223,6 +236,27 @@ std::optional<PublishedRow> published_fp(const std::vector<PublishedRow>& publis
   for (const auto& p : published)
     if (p.dataset == dataset && p.model == model && p.method == "fp") fp = p;  // the last match wins
   return fp;
+}
+
+std::vector<ComputeLine> compute_lines(const ReportGroup& g) {
+  std::vector<ComputeLine> out;
+  for (const auto& r : g.rows)
+    for (const auto& c : r.cells) {
+      if (c.summary.n == 0 || c.images.n == 0) continue;
+      ComputeLine l{r.label, r.method, c.bits, c.batch, c.images, c.seconds, c.summary, ""};
+      for (const int t : c.threads) l.threads += (l.threads.empty() ? "" : ", ") + std::to_string(t);
+      out.push_back(std::move(l));
+    }
+  return out;
+}
+
+std::string count_text(double n) {
+  if (!std::isfinite(n)) return "-";
+  const double a = std::abs(n);
+  if (a < 1e3) return fmt::format("{:.3g}", n);
+  if (a < 1e6) return fmt::format("{:.3g}k", n / 1e3);
+  if (a < 1e9) return fmt::format("{:.3g}M", n / 1e6);
+  return fmt::format("{:.3g}G", n / 1e9);
 }
 
 Report build_report(const RunStore& store, const ReportOptions& o, const std::vector<PublishedRow>& published) {

@@ -50,6 +50,12 @@ struct ReportCell {
   std::optional<PublishedRow> published;
   WelchResult vs_baseline;
   int diverged = 0;  // runs whose training ended at a non-finite loss (metric diverged_at_epoch)
+  // Compute (#13 §4): the images the runs' training loops computed on (metric train_images;
+  // runs before it was recorded have none), their wall time (train_seconds), the threads per
+  // run and the batch size (0 where the runs differ or do not say).
+  Summary images, seconds;
+  std::vector<int> threads;
+  int64_t batch = 0;
 };
 
 struct ReportRow {
@@ -100,6 +106,19 @@ struct Report {
 };
 
 Report build_report(const RunStore& store, const ReportOptions& options, const std::vector<PublishedRow>& published);
+
+// The compute view's lines (#13 §4), one per row and bit-width whose runs recorded the images
+// they computed on, in row then column order: what each cell cost beside what it reached.
+struct ComputeLine {
+  std::string label, method;
+  BitWidth bits;
+  int64_t batch = 0;
+  Summary images, seconds, top1;
+  std::string threads;  // "1", or "1, 2" where the runs differ
+};
+std::vector<ComputeLine> compute_lines(const ReportGroup& group);
+// 6400 -> "6.4k", 80000 -> "80k", 1.2e6 -> "1.2M" (3 significant digits at most).
+std::string count_text(double n);
 
 // Renderers. Markdown for READMEs and papers; CSV with one row per cell; a self-contained
 // HTML page (inline CSS, SVG plots of top-1 against bit-width and of per-epoch curves).

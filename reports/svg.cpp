@@ -114,7 +114,7 @@ std::string axes_svg(const Frame& f, const PlotOptions& o) {
 
 // One series: its line, points, error bars and legend entry (the k-th).
 std::string series_svg(const Frame& f, const PlotSeries& se, size_t k, bool legend) {
-  const char* colour = kColours[k % 10];
+  const std::string colour = se.colour.empty() ? kColours[k % 10] : se.colour;
   std::string points;
   for (size_t i = 0; i < se.x.size(); ++i)
     if (std::isfinite(se.y[i])) points += fmt::format("{:.1f},{:.1f} ", f.px(se.x[i]), f.py(se.y[i]));

@@ -12,6 +12,7 @@ struct PlotSeries {
   std::vector<double> x, y, err;  // err: optional half-height of an error bar per point
   std::vector<double> lo, hi;      // optional band (e.g. the seeds' range) around the line
   bool dashed = false;
+  std::string colour;  // empty: the k-th colour of the palette
 };
 
 struct PlotOptions {

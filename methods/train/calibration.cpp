@@ -14,11 +14,14 @@ void run_calibration_only(RunContext& ctx, int64_t batches, const std::function<
   Net student = ctx.make_student();
   ProgressReporter progress(ctx.title, batches, "batch");
   set_calibration(*student, true);
+  int64_t images = 0;
   {
     torch::NoGradGuard ng;
     for (int64_t i = 0; i < batches; ++i) {
       throw_if_stopped();
-      student->forward(batch(i));
+      const auto x = batch(i);
+      images += x.size(0);
+      student->forward(x);
       progress.update(i + 1, what);
     }
   }
@@ -28,11 +31,13 @@ void run_calibration_only(RunContext& ctx, int64_t batches, const std::function<
   auto e = evaluator.evaluate(*student, values);
   const double updates = static_cast<double>(calibration_updates(*student));
   values.emplace_back("calib_updates", updates);
+  values.emplace_back("images_seen", static_cast<double>(images));
+  values.emplace_back("wall_seconds", progress.elapsed_seconds());
   ctx.log->curve(1, values);
   ctx.student = student;
   progress.finish(fmt::format("test top-1 {:.2f}%", e.test_top1));
   ctx.log->metric("calib_updates", updates);
-  log_final_metrics(ctx, {e}, progress.elapsed_seconds());
+  log_final_metrics(ctx, {e}, progress.elapsed_seconds(), images);
 }
 
 }  // namespace dfq

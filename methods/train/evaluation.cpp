@@ -31,7 +31,7 @@ EpochEval StudentEvaluator::evaluate(NetImpl& student, Values& out) {
   return {test.top1, test.top5, val_top1};
 }
 
-void log_final_metrics(RunContext& ctx, const std::vector<EpochEval>& evals, double seconds) {
+void log_final_metrics(RunContext& ctx, const std::vector<EpochEval>& evals, double seconds, int64_t images) {
   if (evals.empty()) throw Error("no evaluation was made");
   const auto& last = evals.back();
   size_t best_val = 0;
@@ -47,6 +47,7 @@ void log_final_metrics(RunContext& ctx, const std::vector<EpochEval>& evals, dou
   ctx.log->metric("top1_best_test", best_test);  // optimistic: selected on the test set
   if (ctx.fp_top1 >= 0) ctx.log->metric("fp_top1", ctx.fp_top1);
   ctx.log->metric("train_seconds", seconds);
+  ctx.log->metric("train_images", static_cast<double>(images));
 }
 
 }  // namespace dfq

@@ -23,7 +23,9 @@ class StudentEvaluator {
   torch::Tensor teacher_val_logits_;
 };
 
-// Final-epoch (top1), validation-selected and best-on-test figures from per-epoch evaluations.
-void log_final_metrics(RunContext& ctx, const std::vector<EpochEval>& evals, double seconds);
+// Final-epoch (top1), validation-selected and best-on-test figures from per-epoch evaluations,
+// and the run's compute: `seconds` of wall time in the trainer (evaluations included) and the
+// `images` its loop computed on (generated, drawn from a fixed set, or calibration batches).
+void log_final_metrics(RunContext& ctx, const std::vector<EpochEval>& evals, double seconds, int64_t images);
 
 }  // namespace dfq

@@ -106,6 +106,7 @@ void run_trainer(RunContext& ctx, const Schedule& s, const TrainerParts& parts) 
   // main_direct.py saves on improvement; the authors' own logs show such NaNs), so a diverged
   // run here is reported, and marked, rather than lost. Before any evaluation it fails.
   StudentState last_evaluated;
+  int64_t images = 0;  // the batches the loop computed on, for the compute axis of the reports
   int64_t diverged_epoch = -1, diverged_iter = -1;
   std::string diverged_why;
 
@@ -130,6 +131,7 @@ void run_trainer(RunContext& ctx, const Schedule& s, const TrainerParts& parts) 
       terms.add("g", gq.first);
       terms.add("q", gq.second);
       disagreement.add(st);
+      images += st.y.size(0);
       std::string status = fmt::format("epoch {}/{}", epoch + 1, epochs) + terms.status(it + 1);
       if (!evals.empty()) status += fmt::format(" | top1 {:.2f}", evals.back().test_top1);
       progress.update(epoch * iters + it + 1, status);
@@ -144,6 +146,8 @@ void run_trainer(RunContext& ctx, const Schedule& s, const TrainerParts& parts) 
     if (parts.epoch_end) parts.epoch_end(values);
     progress.phase(fmt::format("epoch {}/{}: evaluating", epoch + 1, epochs));
     evals.push_back(evaluator.evaluate(*student, values));
+    values.emplace_back("images_seen", static_cast<double>(images));
+    values.emplace_back("wall_seconds", progress.elapsed_seconds());  // evaluations included, as train_seconds
     ctx.log->curve(epoch + 1, values);
     last_evaluated = save_student(*student);
   }
@@ -158,7 +162,7 @@ void run_trainer(RunContext& ctx, const Schedule& s, const TrainerParts& parts) 
   }
   ctx.student = student;
   ctx.log->metric("calib_updates", static_cast<double>(calibration_updates(*student)));
-  log_final_metrics(ctx, evals, progress.elapsed_seconds());
+  log_final_metrics(ctx, evals, progress.elapsed_seconds(), images);
 }
 
 }  // namespace dfq

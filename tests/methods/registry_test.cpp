@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "apps/runner.h"
@@ -61,6 +62,29 @@ TEST_F(MethodsTest, EveryMethodRunsATinySchedule) {
     if (r.metrics.count("calib_updates")) {
       EXPECT_GE(r.metrics.at("calib_updates"), 2.0);
       EXPECT_LE(r.metrics.at("calib_updates"), 4.0);
+    }
+    // Compute (#13 §4): the images the loop computed on, per epoch and in all; for the
+    // generator methods one batch per iteration, warm-up included.
+    ASSERT_TRUE(r.metrics.count("train_images"));
+    EXPECT_GT(r.metrics.at("train_images"), 0);
+    double last_images = -1, last_wall = -1;
+    for (const auto& p : store.curves(r.run_id)) {
+      if (p.key == "images_seen") {
+        EXPECT_GT(p.value, last_images);
+        last_images = p.value;
+      }
+      if (p.key == "wall_seconds") {
+        EXPECT_GE(p.value, last_wall);
+        last_wall = p.value;
+      }
+    }
+    EXPECT_DOUBLE_EQ(last_images, r.metrics.at("train_images"));
+    EXPECT_LE(last_wall, r.metrics.at("train_seconds"));
+    EXPECT_GT(last_wall, 0);
+    if (m.name == "gdfq" || m.name == "adasg" || m.name == "qimera") {
+      const auto c = nlohmann::json::parse(r.config_json);
+      EXPECT_DOUBLE_EQ(r.metrics.at("train_images"),
+                       c["epochs"].get<double>() * c["iters_per_epoch"].get<double>() * c["batch_size"].get<double>());
     }
   }
 }

@@ -1,5 +1,6 @@
 // Statistics against hand values, tables built from a hand-filled store, the renderers,
 // and the CI accuracy gate's verdicts.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <libfccp/csv.h>
 
@@ -13,6 +14,7 @@
 #include "reports/report.h"
 #include "reports/selection.h"
 #include "reports/statistics.h"
+#include "reports/svg.h"
 #include "tests/test_util.h"
 
 namespace dfq {
@@ -231,6 +233,70 @@ TEST(Report, HtmlHasADeploymentViewAndTable) {
   EXPECT_NE(html.find("<tr><td>W4A4</td><td>130.0</td><td>131.0</td><td>0.40 / 0.45</td>"), std::string::npos)
       << html;
   EXPECT_NE(html.find("<td>300</td></tr>"), std::string::npos);
+}
+
+// #13 §4: top-1 against compute: per cell the images its runs computed on and their wall
+// time (mean, range), threads and batch size, in Markdown, HTML (two log-axis plots from the
+// per-epoch curves) and JSON; runs that did not record their images are left out of it.
+TEST(Report, ShowsTopOneAgainstImagesSeenAndWallTime) {
+  testing::TempDir dir;
+  RunStore store(dir.file("runs.sqlite"));
+  // adasg: batch 16, 3 epochs x 100 iterations; gdfq: batch 200, the same iterations.
+  for (const auto& [method, batch, seconds] :
+       {std::tuple<std::string, int64_t, double>{"adasg", 16, 60}, {"gdfq", 200, 600}})
+    for (int64_t seed : {0, 1}) {
+      RunKey k{"s", method, "resnet20", "cifar10", 4, 4, seed};
+      const auto id =
+          store.begin_run(k, fmt::format(R"({{"batch_size":{}}})", batch), "h", env(), method, 2020);
+      for (int epoch = 1; epoch <= 3; ++epoch)
+        store.log_curves(id, epoch,
+                         {{"test_top1", 80.0 + epoch + seed},
+                          {"images_seen", static_cast<double>(epoch * 100 * batch)},
+                          {"wall_seconds", seconds * epoch / 3 + seed}});
+      store.finish_run(id, {{"top1", 83.0 + seed},
+                            {"train_images", static_cast<double>(300 * batch)},
+                            {"train_seconds", seconds + seed}});
+    }
+  add_run(store, "noise", 4, 0, 70.0);  // recorded no images: not in the compute view
+  ReportOptions o;
+  o.suite = "s";
+  const auto rep = build_report(store, o, {});
+  ASSERT_EQ(rep.groups.size(), 1u);
+  const auto lines = compute_lines(rep.groups[0]);
+  ASSERT_EQ(lines.size(), 2u);  // rows by name (no method order given)
+  EXPECT_EQ(lines[0].method, "adasg");
+  EXPECT_DOUBLE_EQ(lines[0].top1.mean, 83.5);
+  EXPECT_EQ(lines[1].method, "gdfq");
+  EXPECT_EQ(lines[1].batch, 200);
+  EXPECT_DOUBLE_EQ(lines[1].images.mean, 60000);
+  EXPECT_DOUBLE_EQ(lines[1].seconds.mean, 600.5);
+  EXPECT_EQ(lines[1].threads, "1");  // what the hand-made runs recorded (env())
+  EXPECT_EQ(count_text(4800), "4.8k");
+  EXPECT_EQ(count_text(60000), "60k");
+  EXPECT_EQ(count_text(1.25e6), "1.25M");
+  EXPECT_EQ(count_text(512), "512");
+
+  const auto md = render_markdown(rep);
+  EXPECT_NE(md.find("top-1 against compute"), std::string::npos) << md;
+  // images/s = 60000 / 600.5 = 99.9; top-1 83.5 +- 0.71.
+  EXPECT_NE(md.find("| gdfq | W4A4 | 200 | 60k | 600 (600–601) | 1 | 99.9 | 83.50 ± 0.71 |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| adasg | W4A4 | 16 | 4.8k | 60 (60–61) | 1 | 79.3 | 83.50 ± 0.71 |"), std::string::npos) << md;
+  EXPECT_EQ(md.find("| noise | W4A4 |"), std::string::npos) << "a run without train_images has no compute line";
+
+  const auto html = render_html(rep);
+  EXPECT_NE(html.find("top-1 against images seen"), std::string::npos);
+  EXPECT_NE(html.find("top-1 against wall time"), std::string::npos);
+  // Log axes: adasg's first epoch saw 1,600 images and gdfq's last 60,000; ticks at 1k, 10k.
+  EXPECT_NE(html.find(">10k</text>"), std::string::npos) << html;
+  EXPECT_NE(html.find(">100 s</text>"), std::string::npos);
+  // Each method's line in its own colour (method_style), as in every other plot.
+  EXPECT_NE(html.find("stroke=\"" + method_style("adasg").colour + "\" stroke-width=\"2\""), std::string::npos);
+
+  const auto j = report_json(rep);
+  const auto& cell = j["groups"][0]["rows"][1]["cells"][0];  // gdfq
+  ASSERT_TRUE(cell.contains("compute")) << cell.dump();
+  EXPECT_DOUBLE_EQ(cell["compute"]["train_images"]["mean"].get<double>(), 60000);
+  EXPECT_EQ(cell["compute"]["batch_size"].get<int64_t>(), 200);
 }
 
 TEST(Report, NamesTheDevicesWhenRunsLeftTheCpu) {
