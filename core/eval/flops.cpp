@@ -49,9 +49,13 @@ std::unique_ptr<at::ObserverContext> on_start(const at::RecordFunction& fn) {
   const auto inputs = fn.inputs();
   auto sizes = [&](size_t i) { return inputs[i].toTensor().sizes(); };
   if (std::strcmp(name, "aten::convolution_backward") == 0 && inputs.size() >= 11) {
-    // (grad_output, input, weight, ..., output_mask): the input and the weight gradient each
-    // cost one forward's multiply-adds; the bias gradient is a sum.
-    const int64_t one = inputs[0].toTensor().numel() * per_output(inputs[2].toTensor());
+    // (grad_output, input, weight, bias_sizes, stride, padding, dilation, transposed,
+    // output_padding, groups, output_mask): the input and the weight gradient each cost one
+    // forward's multiply-adds (a transposed one's: per input element); the bias gradient is a sum.
+    const bool transposed = inputs[7].isBool() && inputs[7].toBool();
+    const auto& weight = inputs[2].toTensor();
+    const int64_t one = transposed ? inputs[1].toTensor().numel() * numel_of(weight.sizes().slice(1))
+                                   : inputs[0].toTensor().numel() * per_output(weight);
     const auto mask = inputs[10].toBoolList();
     g_macs += (mask.get(0) ? one : 0) + (mask.get(1) ? one : 0);
   } else if (std::strcmp(name, "aten::addmm") == 0 && inputs.size() >= 3) {

@@ -12,9 +12,13 @@ namespace {
 namespace nn = torch::nn;
 namespace F = torch::nn::functional;
 
-torch::Tensor upsample2(const torch::Tensor& x) {
-  return F::interpolate(x, F::InterpolateFuncOptions().scale_factor(std::vector<double>{2.0, 2.0})
-                               .mode(torch::kNearest));
+// The 4 taps, along `dim`, of the transposed convolution (stride 2, padding 1) equal to a
+// nearest 2x upsampling followed by the 3-tap kernel w along `dim`: output p = 2i + a reads
+// inputs i - 1 (w0) and i (w1 + w2) when a = 0, i (w0 + w1) and i + 1 (w2) when a = 1, and a
+// transposed convolution gives out[p] = sum_r x[r] K[p + 1 - 2r], so K = [w2, w1 + w2, w0 + w1, w0].
+torch::Tensor upsampling_taps(const torch::Tensor& w, int64_t dim) {
+  const auto w0 = w.select(dim, 0), w1 = w.select(dim, 1), w2 = w.select(dim, 2);
+  return torch::stack({w2, w1 + w2, w0 + w1, w0}, dim);
 }
 
 void check_options(const GeneratorOptions& o) {
@@ -25,6 +29,19 @@ void check_options(const GeneratorOptions& o) {
 }
 
 }  // namespace
+
+torch::Tensor upsample2_conv3x3(const torch::Tensor& x, nn::Conv2d& conv) {
+  const auto& w = conv->weight;  // [O, I, 3, 3]
+  const auto& co = conv->options;
+  const auto* pad = c10::get_if<torch::ExpandingArray<2>>(&co.padding());
+  TORCH_CHECK(w.dim() == 4 && w.size(2) == 3 && w.size(3) == 3 && co.stride()->at(0) == 1 &&
+                  co.stride()->at(1) == 1 && co.dilation()->at(0) == 1 && co.dilation()->at(1) == 1 &&
+                  co.groups() == 1 && pad && (*pad)->at(0) == 1 && (*pad)->at(1) == 1 &&
+                  co.padding_mode().index() == 0,
+              "upsample2_conv3x3 needs a 3x3 convolution with stride 1, zero padding 1, one group");
+  const auto k = upsampling_taps(upsampling_taps(w, 2), 3).transpose(0, 1);  // [I, O, 4, 4]
+  return F::conv_transpose2d(x, k, F::ConvTranspose2dFuncOptions().bias(conv->bias).stride(2).padding(1));
+}
 
 GDFQGeneratorImpl::GDFQGeneratorImpl(const GeneratorOptions& o) : opt_(o) {
   check_options(o);
@@ -43,8 +60,8 @@ GDFQGeneratorImpl::GDFQGeneratorImpl(const GeneratorOptions& o) : opt_(o) {
 torch::Tensor GDFQGeneratorImpl::decode(const torch::Tensor& h) {
   const int64_t s = opt_.image_size / 4;
   auto x = bn0(fc(h).view({h.size(0), 128, s, s}));
-  x = F::leaky_relu(bn1(conv1(upsample2(x))), F::LeakyReLUFuncOptions().negative_slope(0.2));
-  x = F::leaky_relu(bn2(conv2(upsample2(x))), F::LeakyReLUFuncOptions().negative_slope(0.2));
+  x = F::leaky_relu(bn1(upsample2_conv3x3(x, conv1)), F::LeakyReLUFuncOptions().negative_slope(0.2));
+  x = F::leaky_relu(bn2(upsample2_conv3x3(x, conv2)), F::LeakyReLUFuncOptions().negative_slope(0.2));
   return bn_out(torch::tanh(conv3(x)));
 }
 
@@ -83,8 +100,8 @@ ConditionalBNGeneratorImpl::ConditionalBNGeneratorImpl(const GeneratorOptions& o
 torch::Tensor ConditionalBNGeneratorImpl::forward(const torch::Tensor& z, const torch::Tensor& labels) {
   const int64_t s = opt_.image_size / 4;
   auto x = bn0(fc(z).view({z.size(0), 128, s, s}), labels);
-  x = F::leaky_relu(bn1(conv1(upsample2(x)), labels), F::LeakyReLUFuncOptions().negative_slope(0.2));
-  x = F::leaky_relu(bn2(conv2(upsample2(x)), labels), F::LeakyReLUFuncOptions().negative_slope(0.2));
+  x = F::leaky_relu(bn1(upsample2_conv3x3(x, conv1), labels), F::LeakyReLUFuncOptions().negative_slope(0.2));
+  x = F::leaky_relu(bn2(upsample2_conv3x3(x, conv2), labels), F::LeakyReLUFuncOptions().negative_slope(0.2));
   return bn_out(torch::tanh(conv3(x)));
 }
 

@@ -10,6 +10,16 @@
 
 namespace dfq {
 
+// Nearest-neighbour 2x upsampling followed by `conv` (3x3, stride 1, zero padding 1), as
+// one transposed convolution (stride 2, padding 1) of the small input with a 4x4 kernel whose
+// taps are sums of the 3x3 kernel's (generator.cpp, upsampling_taps). Equal to
+// conv(upsample(x)) up to float rounding (the weight sums), with 16/36 of the multiply-adds
+// and no 4x-sized upsampled tensor; gradients reach conv's own 3x3 weights and bias, so the
+// parameters, their initialisation and the optimizer are the official generator's
+// (xushoukai/GDFQ main.py, Generator.forward: nn.functional.interpolate(scale_factor=2), nearest,
+// then nn.Conv2d(k, k, 3, stride=1, padding=1)).
+torch::Tensor upsample2_conv3x3(const torch::Tensor& x, torch::nn::Conv2d& conv);
+
 struct GeneratorOptions {
   int num_classes = 10;
   int latent_dim = 100;

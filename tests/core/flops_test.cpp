@@ -23,6 +23,14 @@ TEST(Flops, ConvolutionForwardAndEachComputedGradient) {
   // Strided: the output is 5 x 5.
   torch::nn::Conv2d strided(torch::nn::Conv2dOptions(3, 8, 3).padding(1).stride(2).bias(false));
   EXPECT_EQ(count_multiply_adds([&] { torch::NoGradGuard ng; strided->forward(x); }), 2 * 8 * 5 * 5 * 3 * 3 * 3);
+  // Transposed (stride 2, 4x4, the generator's upsampling convolution): each of the N x Cin
+  // x H x W inputs spreads over Cout x 4 x 4 outputs, forward and per gradient.
+  auto k = torch::randn({3, 8, 4, 4}, torch::requires_grad());
+  namespace F = torch::nn::functional;
+  const auto opts = F::ConvTranspose2dFuncOptions().stride(2).padding(1);
+  const int64_t transposed = 2 * 3 * 10 * 10 * 8 * 4 * 4;
+  EXPECT_EQ(count_multiply_adds([&] { torch::NoGradGuard ng; F::conv_transpose2d(x, k, opts); }), transposed);
+  EXPECT_EQ(count_multiply_adds([&] { F::conv_transpose2d(xg, k, opts).sum().backward(); }), 3 * transposed);
 }
 
 TEST(Flops, LinearLayersCountTheirMatrixProducts) {

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <tuple>
 
 #include "core/gen/generator.h"
 #include "core/losses/bns.h"
@@ -108,6 +109,43 @@ TEST(Generator, OutputShapes) {
   auto x = cbn->forward(torch::randn({4, 64}), torch::randint(0, 100, {4}, torch::kInt64));
   EXPECT_EQ(x.sizes(), (std::vector<int64_t>{4, 3, 32, 32}));
   EXPECT_THROW(make_generator("gdfq", {10, 100, 30, 1, 0.8}), Error);
+}
+
+// The generator's upsample + 3x3 convolution as one 2x2 convolution on the small input
+// equals the official nearest-upsample-then-convolve (forward, and the gradients for the
+// input, the 3x3 weights and the bias), in double precision to rounding; odd and even
+// sizes, and a hand-checked corner: output (0, 0) reads x(0, 0) with w11 + w12 + w21 + w22.
+TEST(Generator, UpsampleConvEqualsConvOfTheUpsampledInput) {
+  namespace F = torch::nn::functional;
+  torch::manual_seed(3);
+  for (auto [in, out, h, w] : std::vector<std::tuple<int64_t, int64_t, int64_t, int64_t>>{{5, 4, 7, 7}, {3, 2, 6, 5}}) {
+    torch::nn::Conv2d conv(torch::nn::Conv2dOptions(in, out, 3).padding(1));
+    conv->to(torch::kFloat64);
+    auto x = torch::randn({2, in, h, w}, torch::kFloat64).requires_grad_(true);
+    auto up = F::interpolate(x, F::InterpolateFuncOptions().scale_factor(std::vector<double>{2.0, 2.0})
+                                    .mode(torch::kNearest));
+    auto want = conv->forward(up);
+    auto got = upsample2_conv3x3(x, conv);
+    ASSERT_EQ(got.sizes(), want.sizes());
+    EXPECT_LT((got - want).abs().max().item<double>(), 1e-12);
+    auto g = torch::randn_like(want);
+    auto grads_want = torch::autograd::grad({want}, {x, conv->weight, conv->bias}, {g});
+    auto grads_got = torch::autograd::grad({got}, {x, conv->weight, conv->bias}, {g});
+    for (size_t i = 0; i < 3; ++i) EXPECT_LT((grads_got[i] - grads_want[i]).abs().max().item<double>(), 1e-10) << i;
+  }
+  // One channel in and out, no bias: output (0, 0) of the upsampled image sees x(0, 0)
+  // under w(1,1), w(1,2), w(2,1), w(2,2) (the other taps fall on the zero padding).
+  torch::nn::Conv2d one(torch::nn::Conv2dOptions(1, 1, 3).padding(1).bias(false));
+  {
+    torch::NoGradGuard ng;
+    one->weight.copy_(torch::arange(1.0, 10.0).view({1, 1, 3, 3}));
+  }
+  auto x = torch::tensor({{2.0f, 0.0f}, {0.0f, 0.0f}}).view({1, 1, 2, 2});
+  EXPECT_FLOAT_EQ(upsample2_conv3x3(x, one)[0][0][0][0].item<float>(), 2.0f * (5 + 6 + 8 + 9));
+  EXPECT_FLOAT_EQ(upsample2_conv3x3(x, one)[0][0][1][1].item<float>(), 2.0f * (1 + 2 + 4 + 5));
+  EXPECT_FLOAT_EQ(upsample2_conv3x3(x, one)[0][0][2][2].item<float>(), 2.0f * 1);
+  torch::nn::Conv2d strided(torch::nn::Conv2dOptions(1, 1, 3).padding(1).stride(2));
+  EXPECT_THROW(upsample2_conv3x3(x, strided), c10::Error);
 }
 
 }  // namespace
