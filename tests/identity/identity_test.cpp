@@ -30,14 +30,19 @@ namespace {
 
 const std::string kGolden = std::string(DFQ_SOURCE_DIR) + "/tests/identity/golden.json";
 
-// CPU model and the vector extensions that change floating-point results.
+// CPU model, its family and model numbers (virtual machines often name only "AMD EPYC" for
+// several processor generations) and the vector extensions that change floating-point results.
 std::string machine_signature() {
   std::ifstream in("/proc/cpuinfo");
-  std::string line, model, flags;
+  std::string line, model, flags, family, number;
+  auto value = [&] { return line.substr(line.find(':') + 2); };
   while (std::getline(in, line)) {
-    if (model.empty() && line.rfind("model name", 0) == 0) model = line.substr(line.find(':') + 2);
-    if (flags.empty() && line.rfind("flags", 0) == 0) flags = " " + line.substr(line.find(':') + 2) + " ";
+    if (model.empty() && line.rfind("model name", 0) == 0) model = value();
+    if (family.empty() && line.rfind("cpu family", 0) == 0) family = value();
+    if (number.empty() && line.rfind("model\t", 0) == 0) number = value();
+    if (flags.empty() && line.rfind("flags", 0) == 0) flags = " " + value() + " ";
   }
+  if (!family.empty()) model += " (family " + family + " model " + number + ")";
   std::string ext;
   for (const char* f : {"avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile"})
     if (flags.find(std::string(" ") + f + " ") != std::string::npos) ext += std::string(ext.empty() ? "" : ",") + f;
