@@ -227,13 +227,13 @@ std::string compute_html(const ReportGroup& g) {
   s += compute_plot(g, "wall_seconds", "top-1 against wall time", "wall time (log scale; per epoch)", " s");
   s += "</div>\n<table><tr><th>method</th><th>bits</th><th>batch</th><th>images seen</th><th>wall time (s)</th>"
        "<th>threads per run</th><th>images/s</th><th>top-1</th></tr>\n";
-  for (const auto& l : lines)
-    s += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.0f} ({:.0f}&ndash;{:.0f})</td><td>{}</td>"
-                     "<td>{}</td><td>{}{}</td></tr>\n",
-                     xml_escape(l.label), bits_name(l.bits), l.batch > 0 ? std::to_string(l.batch) : "-",
-                     count_text(l.images.mean), l.seconds.mean, l.seconds.min, l.seconds.max, l.threads,
-                     count_text(l.images.mean / l.seconds.mean), fmt_value(l.top1.mean),
-                     l.top1.n > 1 ? " &plusmn; " + fmt_value(l.top1.std) : "");
+  for (const auto& l : lines) {
+    auto fields = compute_fields(l, "&ndash;", " &plusmn; ");
+    fields[0] = xml_escape(fields[0]);
+    s += "<tr>";
+    for (const auto& f : fields) s += "<td>" + f + "</td>";
+    s += "</tr>\n";
+  }
   return s + "</table>\n<p class=\"note\">" + xml_escape(kComputeNote) + "</p>\n";
 }
 

@@ -1,5 +1,6 @@
 // The Markdown report (for READMEs and papers) and the CSV with one row per cell.
 #include <fmt/format.h>
+#include <fmt/ranges.h>  // fmt::join
 
 #include "reports/format.h"
 #include "reports/report.h"
@@ -115,11 +116,7 @@ std::string compute_table(const ReportGroup& g) {
                               g.model);
   s += "| method | bits | batch | images seen | wall time (s) | threads per run | images/s | top-1 |\n"
        "|---|---|---|---|---|---|---|---|\n";
-  for (const auto& l : lines)
-    s += fmt::format("| {} | {} | {} | {} | {:.0f} ({:.0f}–{:.0f}) | {} | {} | {}{} |\n", l.label, bits_name(l.bits),
-                     l.batch > 0 ? std::to_string(l.batch) : "-", count_text(l.images.mean), l.seconds.mean,
-                     l.seconds.min, l.seconds.max, l.threads, count_text(l.images.mean / l.seconds.mean),
-                     fmt_value(l.top1.mean), l.top1.n > 1 ? " ± " + fmt_value(l.top1.std) : "");
+  for (const auto& l : lines) s += fmt::format("| {} |\n", fmt::join(compute_fields(l, "–", " ± "), " | "));
   s += "\n" + std::string(kComputeNote) + "\n\n";
   return s;
 }

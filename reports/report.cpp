@@ -250,6 +250,17 @@ std::vector<ComputeLine> compute_lines(const ReportGroup& g) {
   return out;
 }
 
+std::vector<std::string> compute_fields(const ComputeLine& l, const std::string& dash, const std::string& plus_minus) {
+  return {l.label,
+          bits_name(l.bits),
+          l.batch > 0 ? std::to_string(l.batch) : "-",
+          count_text(l.images.mean),
+          fmt::format("{:.0f} ({:.0f}{}{:.0f})", l.seconds.mean, l.seconds.min, dash, l.seconds.max),
+          l.threads,
+          count_text(l.images.mean / l.seconds.mean),
+          fmt_value(l.top1.mean) + (l.top1.n > 1 ? plus_minus + fmt_value(l.top1.std) : "")};
+}
+
 std::string count_text(double n) {
   if (!std::isfinite(n)) return "-";
   const double a = std::abs(n);

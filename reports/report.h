@@ -117,6 +117,11 @@ struct ComputeLine {
   std::string threads;  // "1", or "1, 2" where the runs differ
 };
 std::vector<ComputeLine> compute_lines(const ReportGroup& group);
+// A line's table fields (method, bits, batch, images seen, wall time with its range, threads,
+// images/s, top-1 with its std), for the Markdown and HTML tables; `dash` and `plus_minus` as
+// the format writes them. The label is raw (HTML escapes it).
+std::vector<std::string> compute_fields(const ComputeLine& line, const std::string& dash,
+                                        const std::string& plus_minus);
 // 6400 -> "6.4k", 80000 -> "80k", 1.2e6 -> "1.2M" (3 significant digits at most).
 std::string count_text(double n);
 
