@@ -22,6 +22,7 @@ struct CellRequest {
   std::string data_root;
   std::string zoo;                     // empty: the default zoo
   std::string cache_dir;               // synthesised-image cache; empty: none
+  std::string checkpoint_dir;          // per-epoch checkpoints of trained runs; empty: none
   std::string device = "cpu";          // cpu | cuda | cuda:N | auto (checked when the cell runs)
 };
 

@@ -20,6 +20,12 @@ void Cli::run(const std::function<int()>& body) {
   exit_code = body();
 }
 
+std::string checkpoint_folder(const GlobalOptions& g) {
+  if (g.no_checkpoints) return "";
+  if (!g.checkpoints.empty()) return g.checkpoints;
+  return std::filesystem::path(g.store).replace_extension(".checkpoints").string();
+}
+
 void ensure_parent_dir(const std::string& path) {
   const auto dir = std::filesystem::path(path).parent_path();
   // A folder that cannot be made is left to the store's open, whose one line names the file.

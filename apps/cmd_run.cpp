@@ -29,6 +29,9 @@ void print_result(const RunKey& key, const CellResult& r) {
              "(optimistic)  teacher {}%  {} s\n",
              get("top1"), get("top5"), get("top1_val"), get("top1_val_selected"), get("top1_best_test"),
              get("fp_top1"), get("train_seconds"));
+  if (r.metrics.count("resumed_epochs"))
+    fmt::print("  resumed after epoch {:.0f} from the checkpoint of an earlier, interrupted run of this cell\n",
+               r.metrics.at("resumed_epochs"));
   if (r.metrics.count("diverged_at_epoch"))
     fmt::print("  diverged: a non-finite loss at epoch {:.0f}, iteration {:.0f} ended training; the figures are the "
                "last evaluated epoch's\n",
@@ -55,7 +58,7 @@ int run_command(const GlobalOptions& g, const RunCommand& c) {
   ensure_parent_dir(g.store);
   RunStore store(g.store);
   install_stop_handlers();
-  print_result(cell.key, run_cell(store, cell, g.cache, c.claimed_run));
+  print_result(cell.key, run_cell(store, cell, RunFolders{g.cache, checkpoint_folder(g)}, c.claimed_run));
   for (const auto& n : cell.notes) fmt::print("  differs from the official code: {}\n", n);
   return 0;
 }

@@ -83,6 +83,7 @@ void add_sweep_options(CLI::App* cmd, SweepCommand& c) {
 int sweep(const GlobalOptions& g, SweepCommand& c) {
   c.options.store = g.store;
   c.options.cache = g.cache;
+  c.options.checkpoints = checkpoint_folder(g);
   c.options.device = g.device;
   c.options.bits.clear();
   for (const auto& b : c.bits) c.options.bits.push_back(parse_bit_width(b));

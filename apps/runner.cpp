@@ -3,19 +3,23 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <cmath>
 #include <vector>
 
+#include "apps/sweep.h"
 #include "core/eval/accuracy.h"
 #include "core/util/device.h"
 #include "core/util/error.h"
 #include "core/util/interrupt.h"
+#include "core/util/paths.h"
 #include "core/util/progress.h"
 #include "core/util/rng.h"
 #include "methods/train/deployment.h"
 #include "models/zoo.h"
 
 namespace dfq {
+namespace fs = std::filesystem;
 namespace {
 
 // Test images the teacher is re-evaluated on before a run (check_teacher_accuracy): 500
@@ -78,40 +82,63 @@ Net load_cell_teacher(const ResolvedCell& cell, TeacherManifest& manifest) {
   return teacher;
 }
 
-CellResult run_cell(RunStore& store, const CellRequest& req) { return run_cell(store, resolve_cell(req), req.cache_dir); }
+CellResult run_cell(RunStore& store, const CellRequest& req) {
+  return run_cell(store, resolve_cell(req), RunFolders{req.cache_dir, req.checkpoint_dir});
+}
 
-CellResult run_cell(RunStore& store, const ResolvedCell& cell, const std::string& cache_dir, int64_t claimed_run) {
-  const auto& method = *cell.method;
+std::string checkpoint_path(const std::string& folder, const ResolvedCell& cell) {
+  return (fs::path(folder) / safe_component(cell.key.suite.empty() ? "none" : cell.key.suite) /
+          fmt::format("{}.{}.pt", cell_name(cell.key), cell.config.hash()))
+      .string();
+}
+
+std::unique_ptr<PreparedCell> prepare_cell(const ResolvedCell& cell, const RunFolders& folders) {
   const auto& key = cell.key;
   const torch::Device device = parse_device(cell.device);  // fails here, in one line, before any work
-  auto data = load_dataset(key.dataset, cell.data_root);
-  TeacherManifest manifest;
-  Net teacher = load_cell_teacher(cell, manifest);
+  auto p = std::make_unique<PreparedCell>();
+  p->data = load_dataset(key.dataset, cell.data_root);
+  Net teacher = load_cell_teacher(cell, p->manifest);
   teacher->to(device);
-  check_teacher_accuracy(teacher, data, manifest, device, key.model, key.dataset);
+  check_teacher_accuracy(teacher, p->data, p->manifest, device, key.model, key.dataset);
+  RunContext& ctx = p->ctx;
+  ctx.teacher = teacher;
+  ctx.data = &p->data;
+  ctx.config = cell.config;
+  ctx.quant = cell.quant;
+  ctx.seed = static_cast<uint64_t>(key.seed);
+  ctx.device = device;
+  ctx.fp_top1 = p->manifest.test_top1;
+  ctx.teacher_id = p->manifest.sha256;
+  ctx.image_cache = ImageCache(folders.cache);
+  if (!folders.checkpoints.empty()) ctx.checkpoint = checkpoint_path(folders.checkpoints, cell);
+  ctx.title = fmt::format("{} W{}A{} {} seed {}", cell.method->name, key.w_bits, key.a_bits, key.model, key.seed);
+  return p;
+}
 
-  const Environment env = capture_environment(device_name(device));
+CellResult run_cell(RunStore& store, const ResolvedCell& cell, const RunFolders& folders, int64_t claimed_run) {
+  const auto& method = *cell.method;
+  const auto& key = cell.key;
+  auto prepared = prepare_cell(cell, folders);
+  RunContext& ctx = prepared->ctx;
+  const auto& data = prepared->data;
+
+  const Environment env = capture_environment(device_name(ctx.device));
   // Recorded as the run's device; a GPU run also records metric cuda_deterministic = 1 (see
   // configure_determinism). Int8 export and its latency stay on the CPU (deployment.cpp).
-  const bool deterministic = !configure_determinism(device).empty();
+  const bool deterministic = !configure_determinism(ctx.device).empty();
   int64_t run_id = claimed_run;
   if (claimed_run > 0)
     store.adopt_run(claimed_run, key, cell.config.hash(), env);
   else
     run_id = store.begin_run(key, cell.config.dump(), cell.config.hash(), env, method.paper, method.year, cell.notes);
   StoreLogger logger(store, run_id);
-  RunContext ctx;
-  ctx.teacher = teacher;
-  ctx.data = &data;
-  ctx.config = cell.config;
-  ctx.quant = cell.quant;
-  ctx.seed = static_cast<uint64_t>(key.seed);
-  ctx.device = device;
   ctx.log = &logger;
-  ctx.fp_top1 = manifest.test_top1;
-  ctx.teacher_id = manifest.sha256;
-  ctx.image_cache = ImageCache(cache_dir);
-  ctx.title = fmt::format("{} W{}A{} {} seed {}", method.name, key.w_bits, key.a_bits, key.model, key.seed);
+  const auto drop_checkpoint = [&] {  // and its suite's folder once it is empty
+    std::error_code ignored;
+    if (ctx.checkpoint.empty() || !fs::remove(ctx.checkpoint, ignored)) return;
+    const auto folder = fs::path(ctx.checkpoint).parent_path();
+    if (fs::is_empty(folder, ignored)) fs::remove(folder, ignored);
+  };
   seed_everything(ctx.seed);
   try {
     method.run(ctx);
@@ -125,14 +152,16 @@ CellResult run_cell(RunStore& store, const ResolvedCell& cell, const std::string
         logger.metric(k, v);
     }
   } catch (const InterruptedError& e) {
-    store.end_run(run_id, "interrupted", e.what());
+    store.end_run(run_id, "interrupted", e.what());  // its checkpoint stays: the next run resumes it
     throw;
   } catch (const std::exception& e) {
     store.end_run(run_id, "failed", e.what());
+    drop_checkpoint();
     throw;
   }
   if (deterministic) logger.metric("cuda_deterministic", 1.0);
   store.finish_run(run_id, logger.metrics);
+  drop_checkpoint();
   return {run_id, "done", logger.metrics, cell.config.dump()};
 }
 

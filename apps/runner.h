@@ -3,6 +3,7 @@
 // interrupted.
 #pragma once
 #include <map>
+#include <memory>
 #include <string>
 
 #include "apps/cell.h"
@@ -22,7 +23,24 @@ struct CellResult {
 // that says what to fix; a run that started is left failed or interrupted in the store.
 // `claimed_run` > 0: the run a sweep claimed for this cell (RunStore::claim_run) is taken
 // over instead of recording a new one.
-CellResult run_cell(RunStore& store, const ResolvedCell& cell, const std::string& cache_dir, int64_t claimed_run = 0);
+struct RunFolders {
+  std::string cache;        // synthesised images (zeroq, intraq); empty: none
+  // Per-epoch checkpoints of trained runs (checkpoint_path): a run that finds its cell's
+  // checkpoint resumes from it; a run that ends done or failed removes it, an interrupted one
+  // keeps it. Empty: none.
+  std::string checkpoints;
+};
+CellResult run_cell(RunStore& store, const ResolvedCell& cell, const RunFolders& folders, int64_t claimed_run = 0);
+// What run_cell runs a method on: the cell's data and teacher (checked), and its context
+// with everything but the logger; the caller seeds (seed_everything(ctx.seed)) and runs.
+struct PreparedCell {
+  DataSplits data;
+  TeacherManifest manifest;
+  RunContext ctx;  // ctx.data points at `data`
+};
+std::unique_ptr<PreparedCell> prepare_cell(const ResolvedCell& cell, const RunFolders& folders);
+// Where a cell's checkpoint lives in `folder`: SUITE/CELL.CONFIGHASH.pt.
+std::string checkpoint_path(const std::string& folder, const ResolvedCell& cell);
 // The cell's teacher (its zoo, else the default one; sha256 checked), frozen and in eval
 // mode, checked against the data set's shape.
 Net load_cell_teacher(const ResolvedCell& cell, TeacherManifest& manifest);

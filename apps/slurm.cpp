@@ -237,8 +237,10 @@ std::string sbatch_script(const SlurmScript& s) {
   out += "echo \"task $task on $(hostname): $cells\"\n";
   out += "rc=0\n";
   out += "for cell in $cells; do\n";
-  out += fmt::format("  {} --threads {} --store \"$shard\" --cache {} run --config \"$dir/cells/$cell\" || rc=1\n",
-                     sh_quote(s.executable), s.cpus_per_task, sh_quote(s.cache));
+  const auto checkpoints = s.checkpoints.empty() ? std::string("--no-checkpoints")
+                                                 : "--checkpoints " + sh_quote(s.checkpoints);
+  out += fmt::format("  {} --threads {} --store \"$shard\" --cache {} {} run --config \"$dir/cells/$cell\" || rc=1\n",
+                     sh_quote(s.executable), s.cpus_per_task, sh_quote(s.cache), checkpoints);
   out += "done\n";
   out += "exit $rc\n";
   return out;
@@ -317,6 +319,9 @@ SweepSummary run_slurm_sweep(const Suite& suite, const std::vector<CellRequest>&
     script.workdir = fs::current_path().string();
     script.executable = absolute_executable(o.executable);
     script.cache = o.cache.empty() ? "" : fs::absolute(o.cache).lexically_normal().string();
+    // A task killed at its time limit (SIGTERM: its run ends interrupted) leaves the cell's
+    // checkpoint here; the next submission's task resumes it.
+    script.checkpoints = o.checkpoints.empty() ? "" : fs::absolute(o.checkpoints).lexically_normal().string();
     const auto script_path = (dir / submission / "job.sbatch").string();
     write_text_atomically(script_path, sbatch_script(script));
     fs::permissions(script_path, fs::perms::owner_exec, fs::perm_options::add);

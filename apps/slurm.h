@@ -31,6 +31,7 @@ struct SlurmScript {
   std::string submission;                      // "submissions/<n>"
   std::string workdir;                         // --chdir: where relative suite paths resolve
   std::string executable, cache;               // the dfq binary; the synthesised-image cache ("" none)
+  std::string checkpoints;                     // trained runs' per-epoch checkpoints ("" none)
 };
 std::string sbatch_script(const SlurmScript& s);
 

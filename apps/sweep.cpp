@@ -1,5 +1,7 @@
 #include "apps/sweep.h"
 
+#include "apps/runner.h"
+
 #include "apps/measure.h"
 #include "apps/slurm.h"
 
@@ -106,6 +108,7 @@ std::vector<CellRequest> expand_suite(const Suite& s, const SweepOptions& o) {
           r.data_root = s.data_root;
           r.zoo = s.zoo;
           r.cache_dir = o.cache;
+          r.checkpoint_dir = o.checkpoints;
           r.device = !o.device.empty() ? o.device : s.device;
           for (const auto& [k, v] : s.set)
             if (method.has_setting(k)) r.overrides.push_back(k + "=" + v);
@@ -157,8 +160,17 @@ void check_inputs(const Suite& s) {
 
 // A worker runs exactly the cell the sweep resolved: `dfq run --config FILE`.
 std::vector<std::string> worker_argv(const std::string& cell_file, const SweepOptions& o, int threads) {
-  return {o.executable, "--threads", std::to_string(threads), "--store", o.store, "--cache", o.cache,
-          "run",        "--config",  cell_file};
+  std::vector<std::string> argv = {o.executable, "--threads", std::to_string(threads), "--store", o.store,
+                                   "--cache",     o.cache};
+  if (o.checkpoints.empty()) {
+    argv.push_back("--no-checkpoints");
+  } else {
+    argv.push_back("--checkpoints");
+    argv.push_back(o.checkpoints);
+  }
+  for (const char* a : {"run", "--config"}) argv.push_back(a);
+  argv.push_back(cell_file);
+  return argv;
 }
 
 // The worker dies with the sweep (SIGTERM: it records its run `interrupted`), also when the
@@ -439,7 +451,8 @@ namespace {
 // One line per cell: its name, its training schedule as resolved (iterations, batch, images
 // seen) and, with measured rates, the time the iterations take (evaluation and synthesis
 // not included).
-void print_dry_run(const std::vector<ResolvedCell>& cells, const std::string& rates_file) {
+void print_dry_run(const std::vector<ResolvedCell>& cells, const std::string& rates_file,
+                   const std::string& checkpoints) {
   std::map<std::string, double> ms;
   if (!rates_file.empty()) {
     try {
@@ -466,6 +479,8 @@ void print_dry_run(const std::vector<ResolvedCell>& cells, const std::string& ra
     } else {
       line += "  (no training schedule: synthesis and calibration only)";
     }
+    if (!checkpoints.empty() && std::filesystem::exists(checkpoint_path(checkpoints, c)))
+      line += "  (resumes from its checkpoint)";
     fmt::print("{}\n", line);
   }
   if (!ms.empty()) fmt::print("estimated training time of the cells with a rate: {:.1f} h\n", total_hours);
@@ -530,7 +545,7 @@ SweepSummary run_sweep(const SweepOptions& o) {
   fmt::print(stderr, "sweep {}: {} cells, {} already done, {} to run with {} worker(s) x {} thread(s)\n", suite.name,
              sum.total, sum.skipped, todo.size(), o.jobs, threads);
   if (o.dry_run) {
-    print_dry_run(todo, o.rates);
+    print_dry_run(todo, o.rates, o.checkpoints);
     return sum;
   }
   if (!todo.empty()) warn_thread_mix(cells, o.store, threads);

@@ -36,6 +36,7 @@ struct SweepOptions {
   int jobs = 1;                      // worker processes
   int threads_per_job = 0;           // 0: cores / jobs
   std::string store, cache;
+  std::string checkpoints;  // per-epoch checkpoints of trained runs ("" none): a stopped cell resumes
   std::string device;                // empty: the suite's `device`
   std::string data_root, zoo;        // non-empty: instead of the suite's
   // Smoke scale: every method's `tiny` preset applied after the suite's settings (so it

@@ -49,6 +49,9 @@ struct RunContext {
   double fp_top1 = -1;         // the teacher's test top-1 (from its manifest), -1 if unknown
   std::string teacher_id;      // the teacher weights' sha256 (cache keys)
   ImageCache image_cache{""};  // synthesised-image cache (disabled when its folder is empty)
+  // Where the trainer keeps this run's per-epoch checkpoint and resumes from it when it is
+  // there (methods/train/checkpoint.h); empty: none.
+  std::string checkpoint;
   Net student;                 // set by the method: the final quantized student (deployment metrics)
   std::shared_ptr<Int8Model> int8;  // the student lowered to int8 kernels (log_deployment_metrics), or null
 

@@ -34,6 +34,13 @@ void BatchLoader::start_epoch(int64_t epoch) {
   }
 }
 
+void BatchLoader::seek(int64_t epoch, int64_t position) {
+  if (position < 0 || position > set_.size())
+    throw InvalidInputError(fmt::format("batch position {} is outside a set of {} images", position, set_.size()));
+  start_epoch(epoch);
+  pos_ = position;
+}
+
 torch::Tensor crop_flip(const torch::Tensor& x, int64_t pad, torch::Generator& gen) {
   const int64_t b = x.size(0), h = x.size(2), w = x.size(3);
   auto padded = torch::constant_pad_nd(x, {pad, pad, pad, pad}, 0.0);

@@ -23,6 +23,12 @@ class BatchLoader {
   int64_t size() const { return set_.size(); }
   void start_epoch(int64_t epoch);
   bool next(Batch& out);
+  // Where the loader is: its epoch and the index of the next batch's first image in that
+  // epoch's order. seek() goes back there (the order and the augmentation draws derive from
+  // (seed, epoch, position), so the batches that follow are the ones that followed).
+  int64_t epoch() const { return epoch_; }
+  int64_t position() const { return pos_; }
+  void seek(int64_t epoch, int64_t position);
   // Augment with random_resized_crop_flip (area scale in [lo, hi]) instead of pad-crop-flip
   // (IntraQ's stage 2). Only used when `augment` is on.
   void use_resized_crop(double lo, double hi) { rrc_lo_ = lo; rrc_hi_ = hi; }

@@ -8,6 +8,20 @@
 
 namespace dfq {
 
+std::vector<double> RangeTracker::state() const {
+  return {beta_t_, min_, max_, raw_min_, raw_max_, static_cast<double>(updates_)};
+}
+
+void RangeTracker::restore(const std::vector<double>& s) {
+  if (s.size() != 6) throw InvalidInputError(fmt::format("a range tracker's state has 6 values, got {}", s.size()));
+  beta_t_ = s[0];
+  min_ = s[1];
+  max_ = s[2];
+  raw_min_ = s[3];
+  raw_max_ = s[4];
+  updates_ = static_cast<int64_t>(s[5]);
+}
+
 void RangeTracker::update(double lo, double hi) {
   ++updates_;
   beta_t_ *= beta_;

@@ -4,6 +4,8 @@
 //  ema:      textbook bias-corrected EMA on a separate raw accumulator.
 //  minmax:   running minimum / maximum over all observed batches.
 #pragma once
+#include <cstdint>
+#include <vector>
 #include <string>
 
 namespace dfq {
@@ -21,6 +23,10 @@ class RangeTracker {
   int64_t updates() const { return updates_; }
   RangeTrackerKind kind() const { return kind_; }
   void set_range(double lo, double hi) { min_ = lo; max_ = hi; }
+  // Everything an update changes (bias-correction power, range, raw accumulators, count), for
+  // a run's checkpoint; restore() takes what state() gave, for a tracker of the same kind.
+  std::vector<double> state() const;
+  void restore(const std::vector<double>& state);
 
  private:
   RangeTrackerKind kind_;

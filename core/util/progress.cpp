@@ -40,9 +40,10 @@ std::string fit_width(const std::string& line, size_t columns) {
   return line;
 }
 
-ProgressReporter::ProgressReporter(std::string title, int64_t total, std::string unit)
+ProgressReporter::ProgressReporter(std::string title, int64_t total, std::string unit, int64_t first)
     : title_(std::move(title)), total_(total), unit_(std::move(unit)),
-      start_(std::chrono::steady_clock::now()), last_draw_(start_), tty_(isatty(STDERR_FILENO)) {}
+      start_(std::chrono::steady_clock::now()), last_draw_(start_), tty_(isatty(STDERR_FILENO)), first_(first),
+      last_done_(first) {}
 
 double ProgressReporter::elapsed_seconds() const {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
@@ -81,10 +82,10 @@ void ProgressReporter::finish(const std::string& status) {
 
 void ProgressReporter::draw(int64_t done, const std::string& status, bool final, double under_way) {
   double el = elapsed_seconds();
-  double rate = el > 0 ? done / el : 0;
-  const double progressed = static_cast<double>(done) + std::max(0.0, under_way);
+  double rate = el > 0 ? static_cast<double>(done - first_) / el : 0;
+  const double progressed = static_cast<double>(done - first_) + std::max(0.0, under_way);
   const double pace = el > 0 ? progressed / el : 0;  // with the work under way
-  double eta = pace > 0 ? (static_cast<double>(total_) - progressed) / pace : -1;
+  double eta = pace > 0 ? (static_cast<double>(total_ - first_) - progressed) / pace : -1;
   int pct = total_ > 0 ? static_cast<int>(100.0 * done / total_) : 100;
   std::string line = final
       ? fmt::format("{}: {}/{} {} in {} ({:.2f} {}/s) {}", title_, done, total_, unit_,

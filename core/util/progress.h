@@ -7,8 +7,9 @@ namespace dfq {
 
 class ProgressReporter {
  public:
-  // total: number of steps; label: what is counted (e.g. "iter").
-  ProgressReporter(std::string title, int64_t total, std::string unit = "it");
+  // total: number of steps; label: what is counted (e.g. "iter"). first: steps done before
+  // this reporter started (a resumed run): shown in the count, not in the rate.
+  ProgressReporter(std::string title, int64_t total, std::string unit = "it", int64_t first = 0);
   // Advances to `done` steps; redraws at most a few times per second. `under_way`: steps'
   // worth of work begun but not done (e.g. 1.4 when two running cells are at 60 % and 80 %),
   // counted in the rate and ETA but not in the count.
@@ -30,6 +31,7 @@ class ProgressReporter {
   std::chrono::steady_clock::time_point start_, last_draw_;
   bool tty_;
   bool drawn_ = false;  // a first line was written
+  int64_t first_ = 0;      // steps done before the start
   int64_t last_done_ = 0;  // the position of the latest `update`, drawn or not
 };
 

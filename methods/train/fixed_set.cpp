@@ -27,4 +27,16 @@ Terms FixedImageSet::next(StepTensors& st, NetImpl&, const StepPosition&) {
   return {};
 }
 
+void FixedImageSet::save(torch::serialize::OutputArchive& archive) const {
+  archive.write("fixed_set_position", torch::tensor({pass_, loader_->epoch(), loader_->position()}, torch::kInt64));
+}
+
+void FixedImageSet::load(torch::serialize::InputArchive& archive) {
+  torch::Tensor p;
+  archive.read("fixed_set_position", p);
+  if (p.numel() != 3) throw InvalidInputError("a fixed image set's checkpoint position has 3 values");
+  pass_ = p[0].item<int64_t>();
+  loader_->seek(p[1].item<int64_t>(), p[2].item<int64_t>());
+}
+
 }  // namespace dfq

@@ -21,6 +21,9 @@ class FixedImageSet : public ImageSource {
   FixedImageSet(const ImageSet& images, const DatasetInfo& info, int64_t batch, NetImpl& teacher, uint64_t seed,
                 torch::Device device, const FixedSetOptions& options);
   Terms next(StepTensors& st, NetImpl& student, const StepPosition& at) override;
+  // The pass and the position in it.
+  void save(torch::serialize::OutputArchive& archive) const override;
+  void load(torch::serialize::InputArchive& archive) override;
 
  private:
   NetImpl& teacher_;

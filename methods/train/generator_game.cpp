@@ -51,6 +51,22 @@ void GeneratorGame::finish() {
   bns_.clear();
 }
 
+void GeneratorGame::save(torch::serialize::OutputArchive& archive) const {
+  torch::serialize::OutputArchive g, opt;
+  gen_->save(g);
+  opt_.save(opt);
+  archive.write("generator", g);
+  archive.write("generator_adam", opt);
+}
+
+void GeneratorGame::load(torch::serialize::InputArchive& archive) {
+  torch::serialize::InputArchive g, opt;
+  archive.read("generator", g);
+  archive.read("generator_adam", opt);
+  gen_->load(g);
+  opt_.load(opt);
+}
+
 Terms GeneratorGame::next(StepTensors& st, NetImpl& student, const StepPosition& at) {
   set_lr(opt_, lr_ * at.lr_factor);
   if (hooks_.sample) {

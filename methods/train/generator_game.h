@@ -47,6 +47,9 @@ class GeneratorGame : public ImageSource {
   void train() override { gen_->train(); }
   // Stops the teacher's BNS taps: they would record on every later teacher forward.
   void finish() override;
+  // G's weights and buffers and its Adam moments.
+  void save(torch::serialize::OutputArchive& archive) const override;
+  void load(torch::serialize::InputArchive& archive) override;
 
  private:
   Generator gen_;

@@ -24,6 +24,27 @@ class PhasedSource : public ImageSource {
     first_->train();
     then_->train();
   }
+  // Both sources and whether the switch happened (a resumed run past it finishes the first
+  // source again: its BNS taps stay off).
+  void save(torch::serialize::OutputArchive& archive) const override {
+    torch::serialize::OutputArchive a, b;
+    first_->save(a);
+    then_->save(b);
+    archive.write("first", a);
+    archive.write("then", b);
+    archive.write("switched", torch::tensor(static_cast<int64_t>(switched_)));
+  }
+  void load(torch::serialize::InputArchive& archive) override {
+    torch::serialize::InputArchive a, b;
+    torch::Tensor switched;
+    archive.read("first", a);
+    archive.read("then", b);
+    archive.read("switched", switched);
+    first_->load(a);
+    then_->load(b);
+    switched_ = switched.item<int64_t>() != 0;
+    if (switched_) first_->finish();
+  }
 
  private:
   std::unique_ptr<ImageSource> first_, then_;

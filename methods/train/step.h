@@ -57,6 +57,11 @@ class ImageSource {
   virtual void train() {}
   // Called once when the source will be asked for no more images (a phase ended).
   virtual void finish() {}
+  // Its state between two iterations, for the run's checkpoint (methods/train/checkpoint.h):
+  // what it trains (weights, optimizer moments) and where it is in its images. A source with
+  // no state of its own writes nothing. load() runs on a source made as this one was.
+  virtual void save(torch::serialize::OutputArchive&) const {}
+  virtual void load(torch::serialize::InputArchive&) {}
 };
 
 // The second half: Q's logits on the images (detached), L_Q and, once warm-up is over,
@@ -65,6 +70,9 @@ class StudentStep {
  public:
   StudentStep(Net student, const Schedule& schedule, LossFn loss);
   Terms run(StepTensors& st, const StepPosition& at, bool update);
+  // The optimizer's state (momentum buffers), for the run's checkpoint.
+  void save(torch::serialize::OutputArchive& archive) const { opt_.save(archive); }
+  void load(torch::serialize::InputArchive& archive) { opt_.load(archive); }
 
  private:
   Net student_;

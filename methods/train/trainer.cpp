@@ -11,6 +11,8 @@
 #include "core/util/error.h"
 #include "core/util/interrupt.h"
 #include "core/util/progress.h"
+#include "core/util/build_info.h"
+#include "methods/train/checkpoint.h"
 #include "methods/train/evaluation.h"
 
 namespace dfq {
@@ -98,19 +100,38 @@ void run_trainer(RunContext& ctx, const Schedule& s, const TrainerParts& parts) 
   auto source = parts.make_source();
   StudentStep q_step(student, s, parts.student_loss);
   StudentEvaluator evaluator(ctx);
-  std::vector<EpochEval> evals;
-  ProgressReporter progress(ctx.title, epochs * iters, "it");
+  // A killed run starts again after its last evaluated epoch (methods/train/checkpoint.h):
+  // student, source, random generator and the record so far, as they were. Its curves of the
+  // restored epochs are logged again, to this run.
+  const std::string identity = ctx.title + " " + ctx.config.hash();
+  TrainerProgress done;
+  CheckpointWriter writer;
+  const bool resumed = !ctx.checkpoint.empty() &&
+                       load_checkpoint(ctx.checkpoint, identity, *student, q_step, *source, done, &writer);
+  if (resumed) {
+    for (size_t e = 0; e < done.curves.size(); ++e) ctx.log->curve(static_cast<int64_t>(e) + 1, done.curves[e]);
+    ctx.log->metric("resumed_epochs", static_cast<double>(done.epochs_done));
+    const bool other = writer.build_commit != build_commit() || writer.threads != at::get_num_threads();
+    ctx.log->metric("resumed_other_build_or_threads", other ? 1.0 : 0.0);
+    progress_note(fmt::format("{}: resuming after epoch {}/{} from {} (written by build {}, {} thread(s))", ctx.title,
+                              done.epochs_done, epochs, ctx.checkpoint, writer.build_commit, writer.threads));
+  }
+  std::vector<EpochEval> evals = done.evals;
+  ProgressReporter progress(ctx.title, epochs * iters, "it", done.epochs_done * iters);
+  const double seconds_before = done.seconds;  // in the processes this run resumes
+  const auto seconds = [&] { return seconds_before + progress.elapsed_seconds(); };
   // A non-finite loss after the first evaluation ends training: the run keeps the student of
   // its last evaluation and records where it diverged (metrics diverged_at_epoch/_iter). The
   // official code trains on through NaN and reports its best epoch before it (IntraQ's
   // main_direct.py saves on improvement; the authors' own logs show such NaNs), so a diverged
   // run here is reported, and marked, rather than lost. Before any evaluation it fails.
   StudentState last_evaluated;
-  int64_t images = 0;  // the batches the loop computed on, for the compute axis of the reports
+  if (resumed) last_evaluated = save_student(*student);
+  int64_t images = done.images;  // the batches the loop computed on, for the compute axis of the reports
   int64_t diverged_epoch = -1, diverged_iter = -1;
   std::string diverged_why;
 
-  for (int64_t epoch = 0; epoch < epochs && diverged_epoch < 0; ++epoch) {
+  for (int64_t epoch = done.epochs_done; epoch < epochs && diverged_epoch < 0; ++epoch) {
     source->train();
     EpochTerms terms;
     Disagreement disagreement;
@@ -147,9 +168,17 @@ void run_trainer(RunContext& ctx, const Schedule& s, const TrainerParts& parts) 
     progress.phase(fmt::format("epoch {}/{}: evaluating", epoch + 1, epochs));
     evals.push_back(evaluator.evaluate(*student, values));
     values.emplace_back("images_seen", static_cast<double>(images));
-    values.emplace_back("wall_seconds", progress.elapsed_seconds());  // evaluations included, as train_seconds
+    values.emplace_back("wall_seconds", seconds());  // evaluations included, as train_seconds
     ctx.log->curve(epoch + 1, values);
     last_evaluated = save_student(*student);
+    if (!ctx.checkpoint.empty()) {
+      done.epochs_done = epoch + 1;
+      done.images = images;
+      done.evals = evals;
+      done.curves.push_back(values);
+      done.seconds = seconds();
+      save_checkpoint(ctx.checkpoint, identity, *student, q_step, *source, done);
+    }
   }
   if (diverged_epoch >= 0) {
     load_student(*student, last_evaluated);
@@ -162,7 +191,7 @@ void run_trainer(RunContext& ctx, const Schedule& s, const TrainerParts& parts) 
   }
   ctx.student = student;
   ctx.log->metric("calib_updates", static_cast<double>(calibration_updates(*student)));
-  log_final_metrics(ctx, evals, progress.elapsed_seconds(), images);
+  log_final_metrics(ctx, evals, seconds(), images);
 }
 
 }  // namespace dfq

@@ -61,14 +61,15 @@ TEST(SlurmScript, CarriesTheRequestedResourcesAndRunsEachCellIntoItsShard) {
   s.workdir = "/home/me/dfqbench";
   s.executable = "/home/me/dfqbench/build/dfq";
   s.cache = "/shared/cache";
+  s.checkpoints = "/shared/sweep it/checkpoints";
   const auto text = sbatch_script(s);
   for (const char* line :
        {"#SBATCH --job-name=dfq-cpu\n", "#SBATCH --array=0-5%2\n", "#SBATCH --cpus-per-task=4\n",
         "#SBATCH --partition=gpu\n", "#SBATCH --gres=gpu:1\n", "#SBATCH --time=12:00:00\n", "#SBATCH --account=lab\n",
         "#SBATCH --chdir=/home/me/dfqbench\n", "#SBATCH --output=/shared/sweep it/logs/task-%A_%a.log\n",
         "dir='/shared/sweep it'\n", "shard=\"$dir/shards/task-$task.sqlite\"\n",
-        "'/home/me/dfqbench/build/dfq' --threads 4 --store \"$shard\" --cache '/shared/cache' run --config "
-        "\"$dir/cells/$cell\""})
+        "'/home/me/dfqbench/build/dfq' --threads 4 --store \"$shard\" --cache '/shared/cache' --checkpoints "
+        "'/shared/sweep it/checkpoints' run --config \"$dir/cells/$cell\""})
     EXPECT_NE(text.find(line), std::string::npos) << "missing: " << line << "\nin:\n" << text;
   // Unset resources are left to the cluster's defaults; no limit means no %N.
   SlurmScript plain = s;

@@ -210,6 +210,64 @@ TEST(SweepFaults, AStalledWorkerIsReportedAndLeftRunningWithoutKillStalled) {
   EXPECT_EQ(run->status, "interrupted") << run->error;
 }
 
+// A sweep killed mid-cell (SIGKILL: its worker gets SIGTERM and records the run
+// interrupted) leaves the cell's checkpoint of its last finished epoch beside the store; the
+// next sweep's run of the cell resumes from it, records every epoch's curves, ends with the
+// top-1 of an uninterrupted sweep and removes the checkpoint.
+TEST(SweepFaults, AKilledCellResumesFromItsLastEpochInTheNextSweep) {
+  const std::string suite = "\nname: resume\ndataset: fashion-mnist\nmodel: lenet5\nmethods: [gdfq]\nbits: [4]\n"
+                            "seeds: [0]\npreset: tiny\nset: {epochs: 8, iters_per_epoch: 2, batch_size: 8}\n";
+  testing::TempDir whole, dir;
+  std::ofstream(whole.file("resume.yaml")) << suite;
+  std::ofstream(dir.file("resume.yaml")) << suite;
+  ASSERT_EQ(wait_exit(start_sweep(whole, "resume", {"-j", "1", "--no-measure"}, whole.file("sweep.log"))), 0)
+      << slurp(whole.file("sweep.log"));
+  const auto folder = std::filesystem::path(dir.file("runs.checkpoints")) / "resume";
+  const auto checkpoints = [&] {
+    int n = 0;
+    std::error_code ec;
+    for (const auto& f : std::filesystem::directory_iterator(folder, ec))
+      if (f.path().extension() == ".pt") ++n;
+    return n;
+  };
+  const pid_t sweep = start_sweep(dir, "resume", {"-j", "1", "--no-measure"}, dir.file("sweep1.log"));
+  for (int i = 0; i < 3000 && checkpoints() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_EQ(checkpoints(), 1) << slurp(dir.file("sweep1.log"));
+  kill(sweep, SIGKILL);
+  wait_exit(sweep);
+  int64_t first = 0;
+  for (int i = 0; i < 300 && first == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    RunStore store(dir.file("runs.sqlite"));
+    for (const auto& r : store.list_runs())
+      if (r.status == "interrupted") first = r.id;
+  }
+  ASSERT_GT(first, 0) << "the killed sweep's run did not end interrupted";
+  EXPECT_EQ(checkpoints(), 1);
+  ASSERT_EQ(wait_exit(start_sweep(dir, "resume", {"--dry-run"}, dir.file("dry.log"))), 0) << slurp(dir.file("dry.log"));
+  EXPECT_NE(slurp(dir.file("dry.log")).find("(resumes from its checkpoint)"), std::string::npos)
+      << slurp(dir.file("dry.log"));
+
+  ASSERT_EQ(wait_exit(start_sweep(dir, "resume", {"-j", "1", "--no-measure"}, dir.file("sweep2.log"))), 0)
+      << slurp(dir.file("sweep2.log"));
+  EXPECT_EQ(checkpoints(), 0);
+  RunStore store(dir.file("runs.sqlite")), reference(whole.file("runs.sqlite"));
+  const auto runs = store.list_runs();
+  ASSERT_EQ(runs.size(), 2u);
+  const auto& resumed = runs[0].id == first ? runs[1] : runs[0];
+  EXPECT_EQ(resumed.status, "done") << resumed.error;
+  const auto m = store.metrics(resumed.id);
+  ASSERT_TRUE(m.count("resumed_epochs"));
+  EXPECT_GE(m.at("resumed_epochs"), 1.0);
+  EXPECT_LT(m.at("resumed_epochs"), 8.0);
+  int epochs = 0;
+  for (const auto& c : store.curves(resumed.id)) epochs += c.key == "test_top1";
+  EXPECT_EQ(epochs, 8);
+  const auto ref = reference.list_runs().at(0);
+  EXPECT_EQ(m.at("top1"), reference.metrics(ref.id).at("top1"));  // bit-identical
+  EXPECT_EQ(m.at("train_images"), reference.metrics(ref.id).at("train_images"));
+}
+
 // Two gdfq cells of 300 LeNet iterations each (about 15 s each on 2 cores).
 const std::string kTwoDrainCells = gdfq_suite("slow", "[0, 1]", 300);
 
