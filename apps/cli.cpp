@@ -21,8 +21,7 @@ void Cli::run(const std::function<int()>& body) {
 }
 
 std::string checkpoint_folder(const GlobalOptions& g) {
-  if (g.no_checkpoints) return "";
-  if (!g.checkpoints.empty()) return g.checkpoints;
+  if (g.checkpoints != kBesideTheStore) return g.checkpoints;
   return std::filesystem::path(g.store).replace_extension(".checkpoints").string();
 }
 

@@ -10,20 +10,22 @@
 
 namespace dfq {
 
+// --checkpoints' default: derived from --store (checkpoint_folder).
+inline constexpr const char* kBesideTheStore = "(beside the store)";
+
 struct GlobalOptions {
   int threads = 0;  // 0: all cores
   std::string store = "results/runs.sqlite";
   std::string cache = "results/cache";  // synthesised images (zeroq, intraq); "" disables
-  std::string checkpoints;       // per-epoch state of trained runs; empty: beside the store (checkpoint_folder)
-  bool no_checkpoints = false;
+  std::string checkpoints = kBesideTheStore;  // per-epoch state of trained runs; "" disables
   bool quiet = false;
   std::string device;  // empty: the suite's `device` (sweep), the cell file's (run --config), else cpu
   std::string command_line;
 };
 
-// Where trained runs keep their per-epoch checkpoints: --checkpoints, else the store's path
-// with ".checkpoints" for its extension (results/runs.sqlite -> results/runs.checkpoints);
-// empty with --no-checkpoints.
+// Where trained runs keep their per-epoch checkpoints: --checkpoints DIR, or by default the
+// store's path with ".checkpoints" for its extension (results/runs.sqlite ->
+// results/runs.checkpoints); empty (none) for --checkpoints "".
 std::string checkpoint_folder(const GlobalOptions& g);
 
 // What the subcommands share: the global options, and the exit code the one that runs sets.

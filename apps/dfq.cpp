@@ -32,13 +32,11 @@ void add_global_options(CLI::App& app, dfq::GlobalOptions& g) {
   app.add_option("--store", g.store, "run store (SQLite)")->capture_default_str();
   app.add_option("--cache", g.cache, "cache of synthesised images (zeroq, intraq); empty disables")
       ->capture_default_str();
-  auto* checkpoints = app.add_option(
-      "--checkpoints", g.checkpoints,
-      "folder where trained runs keep their state after every epoch: a killed run's cell resumes from its last "
-      "epoch when it runs again, and a finished run removes its file (default: beside the store, "
-      "results/runs.checkpoints for results/runs.sqlite)");
-  app.add_flag("--no-checkpoints", g.no_checkpoints, "keep no checkpoints: a killed run's cell starts over")
-      ->excludes(checkpoints);
+  app.add_option("--checkpoints", g.checkpoints,
+                 "folder where trained runs keep their state after every epoch: a killed run's cell resumes from its "
+                 "last epoch when it runs again, and a finished run removes its file (beside the store: "
+                 "results/runs.checkpoints for results/runs.sqlite); empty disables")
+      ->capture_default_str();
   app.add_option("--device", g.device,
                  "where runs compute: cpu, cuda, cuda:N or auto (CUDA when visible); default: the suite's device, "
                  "else cpu. Int8 export and its latency stay on the CPU");

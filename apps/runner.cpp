@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <unistd.h>
 #include <cmath>
 #include <vector>
 
@@ -15,6 +17,7 @@
 #include "core/util/paths.h"
 #include "core/util/progress.h"
 #include "core/util/rng.h"
+#include "methods/train/checkpoint.h"
 #include "methods/train/deployment.h"
 #include "models/zoo.h"
 
@@ -60,6 +63,24 @@ void check_teacher_accuracy(Net teacher, const DataSplits& data, const TeacherMa
         "{:.1f} points apart): its weights are not the ones the manifest describes, or the test set is another; "
         "retrain with `dfq teacher --model {} --dataset {}`",
         model, dataset, acc.top1, n, m.test_top1, tolerance, model, dataset));
+}
+
+// Before a run is recorded: its checkpoint folder can be made and written to (else the run
+// would fail at its first epoch's end, after that epoch's work).
+void check_writable_folder(const fs::path& folder) {
+  std::error_code ec;
+  fs::create_directories(folder, ec);
+  const auto probe = folder / fmt::format(".write-test.{}", ::getpid());
+  if (!ec) {
+    std::ofstream(probe.string()) << "x";
+    if (!fs::exists(probe, ec)) ec = std::make_error_code(std::errc::permission_denied);
+    std::error_code ignored;
+    fs::remove(probe, ignored);
+  }
+  if (ec)
+    throw InvalidInputError(fmt::format("cannot write checkpoints to {} ({}): pass --checkpoints DIR for a "
+                                        "writable folder, or --checkpoints '' for none",
+                                        folder.string(), ec.message()));
 }
 
 }  // namespace
@@ -121,6 +142,7 @@ CellResult run_cell(RunStore& store, const ResolvedCell& cell, const RunFolders&
   auto prepared = prepare_cell(cell, folders);
   RunContext& ctx = prepared->ctx;
   const auto& data = prepared->data;
+  if (!ctx.checkpoint.empty()) check_writable_folder(fs::path(ctx.checkpoint).parent_path());
 
   const Environment env = capture_environment(device_name(ctx.device));
   // Recorded as the run's device; a GPU run also records metric cuda_deterministic = 1 (see
@@ -133,10 +155,15 @@ CellResult run_cell(RunStore& store, const ResolvedCell& cell, const RunFolders&
     run_id = store.begin_run(key, cell.config.dump(), cell.config.hash(), env, method.paper, method.year, cell.notes);
   StoreLogger logger(store, run_id);
   ctx.log = &logger;
-  const auto drop_checkpoint = [&] {  // and its suite's folder once it is empty
+  // With the temporaries of writers killed mid-write, and its suite's folder once empty.
+  const auto drop_checkpoint = [&] {
+    if (ctx.checkpoint.empty()) return;
     std::error_code ignored;
-    if (ctx.checkpoint.empty() || !fs::remove(ctx.checkpoint, ignored)) return;
+    fs::remove(ctx.checkpoint, ignored);
     const auto folder = fs::path(ctx.checkpoint).parent_path();
+    const auto tmp_prefix = fs::path(ctx.checkpoint).filename().string() + ".tmp.";
+    for (const auto& f : fs::directory_iterator(folder, ignored))
+      if (f.path().filename().string().rfind(tmp_prefix, 0) == 0) fs::remove(f.path(), ignored);
     if (fs::is_empty(folder, ignored)) fs::remove(folder, ignored);
   };
   seed_everything(ctx.seed);
@@ -154,9 +181,14 @@ CellResult run_cell(RunStore& store, const ResolvedCell& cell, const RunFolders&
   } catch (const InterruptedError& e) {
     store.end_run(run_id, "interrupted", e.what());  // its checkpoint stays: the next run resumes it
     throw;
-  } catch (const std::exception& e) {
+  } catch (const CheckpointError& e) {  // unreadable or another run's: the next run starts over
     store.end_run(run_id, "failed", e.what());
     drop_checkpoint();
+    throw;
+  } catch (const std::exception& e) {
+    // Kept: a transient fault (a full disk, memory, a locked store) need not cost the epochs
+    // done; the next run of the cell resumes them.
+    store.end_run(run_id, "failed", e.what());
     throw;
   }
   if (deterministic) logger.metric("cuda_deterministic", 1.0);

@@ -237,10 +237,9 @@ std::string sbatch_script(const SlurmScript& s) {
   out += "echo \"task $task on $(hostname): $cells\"\n";
   out += "rc=0\n";
   out += "for cell in $cells; do\n";
-  const auto checkpoints = s.checkpoints.empty() ? std::string("--no-checkpoints")
-                                                 : "--checkpoints " + sh_quote(s.checkpoints);
-  out += fmt::format("  {} --threads {} --store \"$shard\" --cache {} {} run --config \"$dir/cells/$cell\" || rc=1\n",
-                     sh_quote(s.executable), s.cpus_per_task, sh_quote(s.cache), checkpoints);
+  out += fmt::format(
+      "  {} --threads {} --store \"$shard\" --cache {} --checkpoints {} run --config \"$dir/cells/$cell\" || rc=1\n",
+      sh_quote(s.executable), s.cpus_per_task, sh_quote(s.cache), sh_quote(s.checkpoints));
   out += "done\n";
   out += "exit $rc\n";
   return out;

@@ -160,17 +160,8 @@ void check_inputs(const Suite& s) {
 
 // A worker runs exactly the cell the sweep resolved: `dfq run --config FILE`.
 std::vector<std::string> worker_argv(const std::string& cell_file, const SweepOptions& o, int threads) {
-  std::vector<std::string> argv = {o.executable, "--threads", std::to_string(threads), "--store", o.store,
-                                   "--cache",     o.cache};
-  if (o.checkpoints.empty()) {
-    argv.push_back("--no-checkpoints");
-  } else {
-    argv.push_back("--checkpoints");
-    argv.push_back(o.checkpoints);
-  }
-  for (const char* a : {"run", "--config"}) argv.push_back(a);
-  argv.push_back(cell_file);
-  return argv;
+  return {o.executable, "--threads",     std::to_string(threads), "--store", o.store, "--cache", o.cache,
+          "--checkpoints", o.checkpoints, "run", "--config", cell_file};
 }
 
 // The worker dies with the sweep (SIGTERM: it records its run `interrupted`), also when the

@@ -33,10 +33,11 @@ std::string read_text(torch::serialize::InputArchive& in, const std::string& key
   return v.toStringRef();
 }
 
+// On the CPU, wherever the archive was mapped (the generator's state must be a CPU tensor).
 torch::Tensor read_tensor(torch::serialize::InputArchive& in, const std::string& key) {
   torch::Tensor t;
   in.read(key, t);
-  return t;
+  return t.cpu();
 }
 
 void save_ranges(torch::serialize::OutputArchive& out, NetImpl& student) {
@@ -132,6 +133,8 @@ void save_checkpoint(const std::string& path, const std::string& identity, NetIm
   out.write("identity", c10::IValue(identity));
   out.write("build_commit", c10::IValue(build_commit()));
   out.write("threads", int64s({at::get_num_threads()}));
+  out.write("device", c10::IValue(student.parameters().empty() ? std::string("cpu")
+                                                                : student.parameters().front().device().str()));
   student.save(net);
   out.write("student", net);
   save_ranges(out, student);
@@ -141,28 +144,32 @@ void save_checkpoint(const std::string& path, const std::string& identity, NetIm
   out.write("source", src);
   out.write("cpu_generator", generator_state());
   save_progress(out, progress);
-  write_atomically(path, [&](const std::string& tmp) {
-    std::ofstream file(tmp, std::ios::binary);
-    if (!file) throw Error(fmt::format("cannot write the checkpoint {}: the folder is not writable", path));
-    try {
+  try {
+    write_atomically(path, [&](const std::string& tmp) {
+      std::ofstream file(tmp, std::ios::binary);
+      if (!file) throw Error(fmt::format("cannot write the checkpoint {}: the folder is not writable", path));
       out.save_to(file);
-    } catch (const c10::Error& e) {
-      throw Error(fmt::format("cannot write the checkpoint {}: {}", path, first_line(e.what_without_backtrace())));
-    }
-    check_written(file, path);
-  });
+      check_written(file, path);
+    });
+  } catch (const Error&) {
+    throw;
+  } catch (const c10::Error& e) {
+    throw Error(fmt::format("cannot write the checkpoint {}: {}", path, first_line(e.what_without_backtrace())));
+  } catch (const std::exception& e) {  // a folder that cannot be made, a rename refused
+    throw Error(fmt::format("cannot write the checkpoint {}: {}", path, first_line(e.what())));
+  }
 }
 
-bool load_checkpoint(const std::string& path, const std::string& identity, NetImpl& student, StudentStep& q_step,
-                     ImageSource& source, TrainerProgress& progress, CheckpointWriter* writer) {
+bool load_checkpoint(const std::string& path, const std::string& identity, torch::Device device, NetImpl& student,
+                     StudentStep& q_step, ImageSource& source, TrainerProgress& progress, CheckpointWriter* writer) {
   if (!std::filesystem::exists(path)) return false;
   const auto refuse = [&](const std::string& why) {
-    return CorruptFileError(fmt::format("the checkpoint {} cannot be resumed ({}); a failed run removes it, so the cell's next run starts over",
+    return CheckpointError(fmt::format("the checkpoint {} cannot be resumed ({}); a failed run removes it, so the cell's next run starts over",
                                         path, why));
   };
   torch::serialize::InputArchive in;
   try {
-    in.load_from(path);
+    in.load_from(path, device);
   } catch (const c10::Error& e) {
     throw refuse(fmt::format("unreadable: {}", first_line(e.what_without_backtrace())));
   }
@@ -174,6 +181,7 @@ bool load_checkpoint(const std::string& path, const std::string& identity, NetIm
     if (writer) {
       writer->build_commit = read_text(in, "build_commit");
       writer->threads = static_cast<int>(read_tensor(in, "threads").item<int64_t>());
+      writer->device = read_text(in, "device");
     }
     torch::serialize::InputArchive net, sgd, src;
     in.read("student", net);
@@ -185,7 +193,7 @@ bool load_checkpoint(const std::string& path, const std::string& identity, NetIm
     source.load(src);
     set_generator_state(read_tensor(in, "cpu_generator"));
     load_progress(in, progress);
-  } catch (const CorruptFileError&) {
+  } catch (const CheckpointError&) {
     throw;
   } catch (const c10::Error& e) {
     throw refuse(first_line(e.what_without_backtrace()));

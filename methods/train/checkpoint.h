@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "core/util/error.h"
 #include "methods/train/evaluation.h"
 #include "methods/train/step.h"
 #include "models/net.h"
@@ -30,22 +31,32 @@ struct TrainerProgress {
 };
 
 // Who wrote a checkpoint: a resumed run records whether these differ from its own (its
-// first epochs then come from another build or thread count, whose rounding may differ).
+// first epochs then come from another build, thread count or device, whose rounding may
+// differ).
 struct CheckpointWriter {
   std::string build_commit;
   int threads = 0;
+  std::string device;
 };
 
-// `identity` names the run (method, cell, configuration hash); a file of another run is
-// refused when read. Throws Error naming the file when it cannot be written.
+// A checkpoint that cannot be resumed (unreadable, another format, another run's).
+class CheckpointError : public CorruptFileError {
+ public:
+  using CorruptFileError::CorruptFileError;
+};
+
+// `identity` names the run (method, cell, teacher, configuration hash); a file of another
+// run is refused when read. Throws Error naming the file when it cannot be written.
 void save_checkpoint(const std::string& path, const std::string& identity, NetImpl& student,
                      const StudentStep& q_step, const ImageSource& source, const TrainerProgress& progress);
 
 // Loads a checkpoint into a student, student step and source made as the saved ones were
-// (same configuration and seed). False when `path` does not exist. Throws CorruptFileError
-// naming the file when it is unreadable or another run's (run_cell then removes it with the
-// failed run, so the cell's next run starts over).
-bool load_checkpoint(const std::string& path, const std::string& identity, NetImpl& student, StudentStep& q_step,
-                     ImageSource& source, TrainerProgress& progress, CheckpointWriter* writer = nullptr);
+// (same configuration and seed), their tensors onto `device` whatever device wrote them.
+// False when `path` does not exist. Throws CheckpointError naming the file when it is
+// unreadable or another run's (run_cell then removes it with the failed run, so the cell's
+// next run starts over).
+bool load_checkpoint(const std::string& path, const std::string& identity, torch::Device device, NetImpl& student,
+                     StudentStep& q_step, ImageSource& source, TrainerProgress& progress,
+                     CheckpointWriter* writer = nullptr);
 
 }  // namespace dfq

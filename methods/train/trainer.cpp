@@ -103,18 +103,20 @@ void run_trainer(RunContext& ctx, const Schedule& s, const TrainerParts& parts) 
   // A killed run starts again after its last evaluated epoch (methods/train/checkpoint.h):
   // student, source, random generator and the record so far, as they were. Its curves of the
   // restored epochs are logged again, to this run.
-  const std::string identity = ctx.title + " " + ctx.config.hash();
+  const std::string identity = fmt::format("{} teacher {} config {}", ctx.title, ctx.teacher_id, ctx.config.hash());
   TrainerProgress done;
   CheckpointWriter writer;
   const bool resumed = !ctx.checkpoint.empty() &&
-                       load_checkpoint(ctx.checkpoint, identity, *student, q_step, *source, done, &writer);
+                       load_checkpoint(ctx.checkpoint, identity, ctx.device, *student, q_step, *source, done, &writer);
   if (resumed) {
     for (size_t e = 0; e < done.curves.size(); ++e) ctx.log->curve(static_cast<int64_t>(e) + 1, done.curves[e]);
     ctx.log->metric("resumed_epochs", static_cast<double>(done.epochs_done));
-    const bool other = writer.build_commit != build_commit() || writer.threads != at::get_num_threads();
-    ctx.log->metric("resumed_other_build_or_threads", other ? 1.0 : 0.0);
-    progress_note(fmt::format("{}: resuming after epoch {}/{} from {} (written by build {}, {} thread(s))", ctx.title,
-                              done.epochs_done, epochs, ctx.checkpoint, writer.build_commit, writer.threads));
+    const bool other = writer.build_commit != build_commit() || writer.threads != at::get_num_threads() ||
+                       writer.device != ctx.device.str();
+    ctx.log->metric("resumed_other_setup", other ? 1.0 : 0.0);
+    progress_note(fmt::format("{}: resuming after epoch {}/{} from {} (written by build {}, {} thread(s), {})",
+                              ctx.title, done.epochs_done, epochs, ctx.checkpoint, writer.build_commit,
+                              writer.threads, writer.device));
   }
   std::vector<EpochEval> evals = done.evals;
   ProgressReporter progress(ctx.title, epochs * iters, "it", done.epochs_done * iters);

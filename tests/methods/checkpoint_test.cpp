@@ -54,13 +54,50 @@ Outcome run_method(const ResolvedCell& cell, const std::string& checkpoint, Memo
   return o;
 }
 
-ResolvedCell three_epoch_cell(const std::string& method) {
+ResolvedCell three_epoch_cell(const std::string& method, const std::vector<std::string>& extra = {}) {
   auto r = testing::tiny_request(method, 1);
-  // Three epochs: the stop after the first leaves the generator's warm-up behind (tiny
-  // presets warm up for one epoch at most) and two epochs of student steps ahead.
   r.overrides = {"epochs=3"};
   if (method == "zeroq") r.overrides.push_back("finetune=true");
+  r.overrides.insert(r.overrides.end(), extra.begin(), extra.end());
   return resolve_cell(r);
+}
+
+// Stops `cell` after epoch `stop_after` with a checkpoint at `path`, resumes it, and checks
+// the resumed run against an uninterrupted one: every metric but the timings, every epoch's
+// curve, and the final student's tensors, bit for bit.
+void expect_resume_is_exact(const ResolvedCell& cell, const std::string& path, int64_t stop_after) {
+  MemoryLogger plain;
+  const Outcome whole = run_method(cell, "", plain);
+
+  StoppingLogger stopping(stop_after);
+  EXPECT_THROW(run_method(cell, path, stopping), InterruptedError);
+  clear_stop();
+  ASSERT_TRUE(fs::exists(path)) << "no checkpoint after epoch " << stop_after;
+  EXPECT_EQ(stopping.curves.at("test_top1").size(), static_cast<size_t>(stop_after));
+
+  MemoryLogger again;
+  const Outcome resumed = run_method(cell, path, again);
+  EXPECT_EQ(resumed.metrics.at("resumed_epochs"), static_cast<double>(stop_after));
+  EXPECT_EQ(resumed.metrics.at("resumed_other_setup"), 0.0);
+  for (const auto& [k, v] : whole.metrics) {
+    if (k.find("seconds") != std::string::npos) continue;
+    ASSERT_TRUE(resumed.metrics.count(k)) << k;
+    EXPECT_EQ(resumed.metrics.at(k), v) << k;  // bit-identical
+  }
+  // Every epoch's curve, the restored ones included, as the uninterrupted run logged it.
+  for (const auto& [k, series] : whole.curves) {
+    ASSERT_TRUE(resumed.curves.count(k)) << k;
+    ASSERT_EQ(resumed.curves.at(k).size(), series.size()) << k;
+    if (k.find("seconds") != std::string::npos) continue;
+    for (size_t i = 0; i < series.size(); ++i) {
+      EXPECT_EQ(resumed.curves.at(k)[i].first, series[i].first) << k;
+      EXPECT_EQ(resumed.curves.at(k)[i].second, series[i].second) << k << " epoch " << series[i].first;
+    }
+  }
+  ASSERT_EQ(resumed.student.size(), whole.student.size());
+  for (size_t i = 0; i < whole.student.size(); ++i)
+    EXPECT_TRUE(torch::equal(resumed.student[i], whole.student[i])) << "student tensor " << i;
+  EXPECT_GE(resumed.metrics.at("train_seconds"), again.curves.at("wall_seconds").back().second);
 }
 
 class Checkpoint : public ::testing::Test {
@@ -73,49 +110,32 @@ class Checkpoint : public ::testing::Test {
   testing::TempDir dir;
 };
 
+// Stopped after epoch 2 of 3: the generators' warm-up (one epoch at most in the tiny
+// presets) is over, so Q's SGD momentum, G's Adam moments and a fixed set's position in its
+// pass all have to come back.
 TEST_F(Checkpoint, ResumedRunEndsBitIdenticalToAnUninterruptedOneForEveryTrainedMethod) {
   int trained = 0;
   for (const auto& m : method_registry()) {
     SCOPED_TRACE(m.name);
     if (!m.fine_tunes && m.name != "zeroq") continue;  // calibration only
-    const auto cell = three_epoch_cell(m.name);
     ++trained;
-    const auto path = dir.file(m.name + ".pt");
-
-    MemoryLogger plain;
-    const Outcome whole = run_method(cell, "", plain);
-
-    StoppingLogger stopping(1);
-    EXPECT_THROW(run_method(cell, path, stopping), InterruptedError);
-    clear_stop();
-    ASSERT_TRUE(fs::exists(path)) << "no checkpoint after epoch 1";
-    EXPECT_EQ(stopping.curves.at("test_top1").size(), 1u);
-
-    MemoryLogger again;
-    const Outcome resumed = run_method(cell, path, again);
-    EXPECT_EQ(resumed.metrics.at("resumed_epochs"), 1.0);
-    EXPECT_EQ(resumed.metrics.at("resumed_other_build_or_threads"), 0.0);
-    for (const auto& [k, v] : whole.metrics) {
-      if (k.find("seconds") != std::string::npos) continue;
-      ASSERT_TRUE(resumed.metrics.count(k)) << k;
-      EXPECT_EQ(resumed.metrics.at(k), v) << k;  // bit-identical
-    }
-    // Every epoch's curve, the restored one included, as the uninterrupted run logged it.
-    for (const auto& [k, series] : whole.curves) {
-      ASSERT_TRUE(resumed.curves.count(k)) << k;
-      ASSERT_EQ(resumed.curves.at(k).size(), series.size()) << k;
-      if (k.find("seconds") != std::string::npos) continue;
-      for (size_t i = 0; i < series.size(); ++i) {
-        EXPECT_EQ(resumed.curves.at(k)[i].first, series[i].first) << k;
-        EXPECT_EQ(resumed.curves.at(k)[i].second, series[i].second) << k << " epoch " << series[i].first;
-      }
-    }
-    ASSERT_EQ(resumed.student.size(), whole.student.size());
-    for (size_t i = 0; i < whole.student.size(); ++i)
-      EXPECT_TRUE(torch::equal(resumed.student[i], whole.student[i])) << "student tensor " << i;
-    EXPECT_GE(resumed.metrics.at("train_seconds"), again.curves.at("wall_seconds").back().second);
+    expect_resume_is_exact(three_epoch_cell(m.name), dir.file(m.name + ".pt"), 2);
   }
   EXPECT_GE(trained, 7);  // gdfq, qimera, intraq, adasg, adadfq, realdata, zeroq (fine-tuning)
+}
+
+// Stopped while the ranges still calibrate (the EMA's raw accumulators and bias correction
+// are used after the resume), and intraq stopped after its switch from the calibration
+// generator to the synthetic set (the generator's BNS taps must stay off).
+TEST_F(Checkpoint, ResumeInsideCalibrationAndAfterIntraqsSwitchIsExact) {
+  {
+    SCOPED_TRACE("gdfq, calibrating for 2 epochs");
+    expect_resume_is_exact(three_epoch_cell("gdfq", {"calib_epochs=2"}), dir.file("gdfq.pt"), 1);
+  }
+  {
+    SCOPED_TRACE("intraq, switching at epoch 0.5");
+    expect_resume_is_exact(three_epoch_cell("intraq", {"calib_epochs=0.5"}), dir.file("intraq.pt"), 1);
+  }
 }
 
 // run_cell keeps an interrupted run's checkpoint, resumes the cell's next run from it (its
@@ -183,13 +203,27 @@ TEST_F(Checkpoint, UnreadableOrForeignCheckpointIsRefusedAndRemoved) {
   EXPECT_EQ(run_cell(store, cell, RunFolders{"", folder}).status, "done");
 }
 
+// A checkpoint folder that cannot be made fails the cell before any run is recorded (not
+// after its first epoch's work), in one line that says what to pass instead.
+TEST_F(Checkpoint, UnwritableFolderIsRefusedBeforeTheRunIsRecorded) {
+  std::ofstream(dir.file("a-file")) << "x";
+  RunStore store(dir.file("runs.sqlite"));
+  try {
+    run_cell(store, three_epoch_cell("gdfq"), RunFolders{"", dir.file("a-file") + "/checkpoints"});
+    FAIL() << "expected InvalidInputError";
+  } catch (const InvalidInputError& e) {
+    EXPECT_NE(std::string(e.what()).find("--checkpoints ''"), std::string::npos) << e.what();
+  }
+  EXPECT_TRUE(store.list_runs().empty());
+}
+
 TEST(CheckpointFolder, BesideTheStoreUnlessToldOtherwise) {
   GlobalOptions g;
   g.store = "results/stores/cpu.sqlite";
   EXPECT_EQ(checkpoint_folder(g), "results/stores/cpu.checkpoints");
   g.checkpoints = "/scratch/ck";
   EXPECT_EQ(checkpoint_folder(g), "/scratch/ck");
-  g.no_checkpoints = true;
+  g.checkpoints = "";  // --checkpoints '': none, as --cache ''
   EXPECT_EQ(checkpoint_folder(g), "");
 }
 
