@@ -97,7 +97,8 @@ void add_sweep_commands(CLI::App& app, Cli& cli) {
   auto* sw = app.add_subcommand(
       "sweep",
       "run the missing cells of a suite (skips cells done with the same config); Ctrl-C stops it (running cells end "
-      "interrupted and run again next time), SIGUSR1 drains it (running cells finish, no further cell starts)");
+      "interrupted and resume from their last finished epoch next time), SIGUSR1 drains it (running cells finish, no "
+      "further cell starts)");
   auto s = std::make_shared<SweepCommand>();
   add_sweep_options(sw, *s);
   sw->add_flag("--dry-run", s->options.dry_run, "list the cells that would run, run nothing");
