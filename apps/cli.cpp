@@ -45,8 +45,7 @@ int report_error(const std::exception_ptr& error, const std::string& store) {
   } catch (const Error& e) {
     std::cerr << "dfq: error: " << e.what() << "\n";
   } catch (const c10::Error& e) {
-    std::string what = e.what_without_backtrace();
-    std::cerr << "dfq: error (LibTorch): " << what.substr(0, what.find('\n')) << "\n";
+    std::cerr << "dfq: error (LibTorch): " << first_line(e.what_without_backtrace()) << "\n";
   } catch (const std::exception& e) {
     std::cerr << "dfq: error: " << e.what() << "\n";
   } catch (...) {

@@ -1,8 +1,7 @@
 #include "apps/sweep.h"
 
-#include "apps/runner.h"
-
 #include "apps/measure.h"
+#include "apps/runner.h"
 #include "apps/slurm.h"
 
 #include <fmt/format.h>

@@ -41,7 +41,7 @@ bool ImageCache::load(const std::string& key, ImageSet& out) const {
     torch::load(t, p);
   } catch (const std::exception& e) {
     throw CorruptFileError(fmt::format("cached images {} cannot be read ({}); delete the file to synthesise again", p,
-                                       std::string(e.what()).substr(0, std::string(e.what()).find('\n'))));
+                                       first_line(e.what())));
   }
   if (t.size() != 2 || t[0].dim() != 4 || t[1].dim() != 1 || t[0].size(0) != t[1].size(0))
     throw CorruptFileError(fmt::format("cached images {} do not hold an [N,C,H,W] image tensor and N labels; "

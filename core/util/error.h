@@ -41,4 +41,8 @@ class NumericalError : public Error {
   using Error::Error;
 };
 
+// The first line of an error message: LibTorch's can run over several lines (a backtrace),
+// and the CLI prints one.
+inline std::string first_line(const std::string& message) { return message.substr(0, message.find('\n')); }
+
 }  // namespace dfq

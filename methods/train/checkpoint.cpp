@@ -19,12 +19,6 @@ namespace {
 
 constexpr const char* kFormat = "dfqbench-checkpoint/1";
 
-// LibTorch's messages can run over several lines (with a backtrace): the first says it.
-std::string first_line(const char* what) {
-  std::string s(what);
-  return s.substr(0, s.find('\n'));
-}
-
 torch::Tensor int64s(std::initializer_list<int64_t> v) { return torch::tensor(std::vector<int64_t>(v), torch::kInt64); }
 
 std::string read_text(torch::serialize::InputArchive& in, const std::string& key) {

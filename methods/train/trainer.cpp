@@ -118,7 +118,8 @@ void run_trainer(RunContext& ctx, const Schedule& s, const TrainerParts& parts) 
                               ctx.title, done.epochs_done, epochs, ctx.checkpoint, writer.build_commit,
                               writer.threads, writer.device));
   }
-  std::vector<EpochEval> evals = done.evals;
+  // `done` is the run's record (evaluations, curves, images) from here on, restored or empty.
+  std::vector<EpochEval>& evals = done.evals;
   ProgressReporter progress(ctx.title, epochs * iters, "it", done.epochs_done * iters);
   const double seconds_before = done.seconds;  // in the processes this run resumes
   const auto seconds = [&] { return seconds_before + progress.elapsed_seconds(); };
@@ -129,7 +130,7 @@ void run_trainer(RunContext& ctx, const Schedule& s, const TrainerParts& parts) 
   // run here is reported, and marked, rather than lost. Before any evaluation it fails.
   StudentState last_evaluated;
   if (resumed) last_evaluated = save_student(*student);
-  int64_t images = done.images;  // the batches the loop computed on, for the compute axis of the reports
+  int64_t& images = done.images;  // the batches the loop computed on, for the compute axis of the reports
   int64_t diverged_epoch = -1, diverged_iter = -1;
   std::string diverged_why;
 
@@ -173,14 +174,10 @@ void run_trainer(RunContext& ctx, const Schedule& s, const TrainerParts& parts) 
     values.emplace_back("wall_seconds", seconds());  // evaluations included, as train_seconds
     ctx.log->curve(epoch + 1, values);
     last_evaluated = save_student(*student);
-    if (!ctx.checkpoint.empty()) {
-      done.epochs_done = epoch + 1;
-      done.images = images;
-      done.evals = evals;
-      done.curves.push_back(values);
-      done.seconds = seconds();
-      save_checkpoint(ctx.checkpoint, identity, *student, q_step, *source, done);
-    }
+    done.curves.push_back(std::move(values));
+    done.epochs_done = epoch + 1;
+    done.seconds = seconds();
+    if (!ctx.checkpoint.empty()) save_checkpoint(ctx.checkpoint, identity, *student, q_step, *source, done);
   }
   if (diverged_epoch >= 0) {
     load_student(*student, last_evaluated);
