@@ -93,7 +93,7 @@ std::vector<CellRequest> expand_suite(const Suite& s, const SweepOptions& o) {
       if (!o.variants.empty() && std::find(o.variants.begin(), o.variants.end(), variant) == o.variants.end()) continue;
       for (const auto& b : bits) {
         if (!o.bits.empty() && std::find(o.bits.begin(), o.bits.end(), b) == o.bits.end()) continue;
-        for (auto seed : s.seeds) {
+        for (auto seed : s.seeds_for(b)) {
           if (!o.seeds.empty() && std::find(o.seeds.begin(), o.seeds.end(), seed) == o.seeds.end()) continue;
           CellRequest r;
           r.key.suite = variant_suite_name(s.name, variant);

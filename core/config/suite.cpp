@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>  // fmt::join (in format.h before fmt 11)
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <set>
 
@@ -45,10 +46,18 @@ std::vector<std::pair<std::string, std::string>> assignments(const YAML::Node& n
   return out;
 }
 
+BitWidth bit_width_at(const std::string& text, const std::string& where) {
+  try {
+    return parse_bit_width(text);
+  } catch (const InvalidInputError& e) {
+    throw InvalidInputError(fmt::format("{}: {}", where, e.what()));
+  }
+}
+
 std::vector<BitWidth> bit_list(const YAML::Node& n, const std::string& where) {
   std::vector<BitWidth> out;
   if (!n.IsSequence()) throw InvalidInputError(fmt::format("{}: expected a list such as [3, 4, 5] or [\"4/8\"]", where));
-  for (const auto& item : n) out.push_back(parse_bit_width(item.as<std::string>()));
+  for (const auto& item : n) out.push_back(bit_width_at(item.as<std::string>(), where));
   return out;
 }
 
@@ -94,6 +103,18 @@ const std::vector<SuiteKey>& suite_keys() {
        }},
       {"seeds", true, "list of seeds",
        [](Suite& s, const YAML::Node& n, const std::string&) { s.seeds = n.as<std::vector<int64_t>>(); }},
+      {"bit_seeds", false, "per bit-width, the seeds that replace seeds for it: {5: [0, 1, 2]}",
+       [](Suite& s, const YAML::Node& n, const std::string& where) {
+         if (!n.IsMap() || n.size() == 0)
+           throw InvalidInputError(fmt::format("{}: expected a map of bit-width: [seeds], such as {{5: [0, 1, 2]}}", where));
+         for (const auto& kv : n) {
+           const BitWidth b = bit_width_at(kv.first.as<std::string>(), where);
+           if (!kv.second.IsSequence() || kv.second.size() == 0)
+             throw InvalidInputError(fmt::format("{}.{}: expected a non-empty list of seeds", where,
+                                                 kv.first.as<std::string>()));
+           s.bit_seeds.emplace_back(b, kv.second.as<std::vector<int64_t>>());
+         }
+       }},
       {"preset", false, "a method preset applied first (tiny, short)", text(&Suite::preset)},
       {"set", false, "settings for every method that has them (dfq list --config)",
        [](Suite& s, const YAML::Node& n, const std::string& where) { s.set = assignments(n, where); }},
@@ -131,6 +152,12 @@ std::string suite_keys_help() {
   std::string out = "Suite file keys (configs/NAME.yaml):\n";
   for (const auto& k : suite_keys()) out += fmt::format("  {:<12} {}{}\n", k.key, k.required ? "(required) " : "", k.doc);
   return out;
+}
+
+const std::vector<int64_t>& Suite::seeds_for(const BitWidth& b) const {
+  for (const auto& [bits, list] : bit_seeds)
+    if (bits == b) return list;
+  return seeds;
 }
 
 std::string variant_suite_name(const std::string& suite, const std::string& variant) {
@@ -224,6 +251,19 @@ Suite load_suite(const std::string& name_or_path, const std::string& configs_dir
   for (const auto& v : s.seeds) seeds.push_back(std::to_string(v));
   once("bits", bits);
   once("seeds", seeds);
+  // bit_seeds: each bit-width once, one the suite runs, each seed once.
+  std::set<std::string> seeded;
+  for (const auto& [b, list] : s.bit_seeds) {
+    const auto name = fmt::format("W{}A{}", b.w, b.a);
+    if (!seeded.insert(name).second) throw InvalidInputError(fmt::format("{}: bit_seeds lists {} twice", path, name));
+    bool listed = std::find(s.bits.begin(), s.bits.end(), b) != s.bits.end();
+    for (const auto& [m, extra] : s.extra_bits) listed = listed || std::find(extra.begin(), extra.end(), b) != extra.end();
+    if (!listed)
+      throw InvalidInputError(fmt::format("{}: bit_seeds names {}, which is not in bits or extra_bits", path, name));
+    std::vector<std::string> texts;
+    for (const auto& v : list) texts.push_back(std::to_string(v));
+    once(fmt::format("bit_seeds.{}", name).c_str(), texts);
+  }
   // The name labels runs and names the folders of logs and reports.
   if (!is_safe_component(s.name))
     throw InvalidInputError(fmt::format("{}: suite name '{}' is not valid: use letters, digits, '.', '_' and '-' (it "

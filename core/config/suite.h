@@ -29,6 +29,9 @@ struct Suite {
   std::vector<BitWidth> bits;
   std::map<std::string, std::vector<BitWidth>> extra_bits;  // per method, added to `bits`
   std::vector<int64_t> seeds;
+  // Per bit-width, the seeds that replace `seeds` for it (a table with fewer seeds at W5A5).
+  std::vector<std::pair<BitWidth, std::vector<int64_t>>> bit_seeds;
+  const std::vector<int64_t>& seeds_for(const BitWidth& b) const;
   std::string preset;  // a method preset applied before `set` (e.g. "short")
   // key -> value for every method that has the key (values as `--set` would take them).
   std::vector<std::pair<std::string, std::string>> set;

@@ -63,6 +63,37 @@ TEST(Suite, ParsesAndExpands) {
   EXPECT_THROW(parse_bit_width("four"), InvalidInputError);
 }
 
+// bit_seeds: a table with fewer seeds at one bit-width (the cpu table's W5A5) is one suite.
+TEST(Suite, BitSeedsReplaceTheSeedsOfTheirBitWidth) {
+  testing::TempDir dir;
+  write(dir.file("t.yaml"), R"(
+dataset: fashion-mnist
+model: lenet5
+methods: [noise, gdfq]
+bits: [3, 5]
+extra_bits: {noise: [8]}
+seeds: [0, 1, 2, 3, 4]
+bit_seeds: {5: [0, 1, 2], "8/8": [7]}
+)");
+  auto s = load_suite("t", dir.path());
+  std::map<std::string, std::vector<int64_t>> seeds;  // "method W" -> seeds, in grid order
+  for (const auto& c : expand_suite(s, SweepOptions{}))
+    seeds[c.key.method + " " + std::to_string(c.key.w_bits)].push_back(c.key.seed);
+  const std::vector<int64_t> five = {0, 1, 2, 3, 4}, three = {0, 1, 2}, seven = {7};
+  EXPECT_EQ(seeds["noise 3"], five);
+  EXPECT_EQ(seeds["gdfq 3"], five);
+  EXPECT_EQ(seeds["noise 5"], three);
+  EXPECT_EQ(seeds["gdfq 5"], three);
+  EXPECT_EQ(seeds["noise 8"], seven);
+  EXPECT_EQ(seeds.size(), 5u);
+  // --seeds filters within each bit-width's own list.
+  SweepOptions o;
+  o.seeds = {4};
+  const auto only4 = expand_suite(s, o);
+  ASSERT_EQ(only4.size(), 2u);
+  for (const auto& c : only4) EXPECT_EQ(c.key.w_bits, 3);
+}
+
 // A study suite: each variant is a copy of the grid with its own settings, applied after
 // method_set, recorded as suite "<name>@<variant>"; --variants filters them.
 TEST(Suite, VariantsCopyTheGridWithTheirSettings) {
@@ -149,6 +180,14 @@ TEST(Suite, BadFilesSayWhatToFix) {
   expect_error(base + "variants: {a: {epochs: 2}, a: {epochs: 3}}\n", "variant 'a' appears twice");
   expect_error(base + "variants: {a: {epohcs: 2}}\n", "variants.a: unknown key 'epohcs' (did you mean 'epochs'?)");
   expect_error(base + "set: {epochs: 2, epochs: 3}\n", "key 'epochs' appears twice");
+  expect_error(base + "bit_seeds: [0, 1]\n", "bit_seeds: expected a map of bit-width: [seeds]");
+  expect_error(base + "bit_seeds: {5: [0]}\n", "bit_seeds names W5A5, which is not in bits or extra_bits");
+  expect_error(base + "bit_seeds: {4: []}\n", "bit_seeds.4: expected a non-empty list of seeds");
+  expect_error(base + "bit_seeds: {4: [1, 1]}\n", "bit_seeds.W4A4 lists 1 twice");
+  expect_error(base + "bit_seeds: {4: [1], \"4/4\": [2]}\n", "bit_seeds lists W4A4 twice");
+  expect_error(base + "bit_seeds: {four: [1]}\n", "bad.yaml: bit_seeds: bit-width 'four' is not a number");
+  expect_error("dataset: fashion-mnist\nmodel: lenet5\nmethods: [noise]\nbits: [4, x]\nseeds: [0]\n",
+               "bad.yaml: bits: bit-width 'x' is not a number");
   EXPECT_THROW(load_suite("nope", dir.path()), MissingFileError);
 }
 
