@@ -58,7 +58,7 @@ Study build_study(const RunStore& store, const std::string& suite, const std::ve
           row.label = r.label;
           row.bits = c.bits;
           row.cells.resize(variants.size());
-          row.cells[v] = {c.values, c.seeds, c.summary, c.diverged};
+          row.cells[v] = {c.values, c.seeds, c.summary, c.diverged, c.images, c.seconds};
         }
       }
   }
@@ -109,6 +109,38 @@ std::string ranking_text(const std::vector<const StudyRow*>& rows, size_t v) {
   return s.empty() ? "-" : s;
 }
 
+// "240k · 71 (68–75)": a cell's images seen and wall minutes per run, as far as its runs
+// recorded them ("-": neither; runs older than the images metric give minutes alone).
+std::string cost_text(const StudyCell& c) {
+  if (c.summary.n == 0) return "-";
+  std::string images = c.images.n > 0 ? count_text(c.images.mean) : "", minutes;
+  if (c.seconds.n == 1) minutes = fmt::format("{:.0f}", c.seconds.mean / 60);
+  if (c.seconds.n > 1)
+    minutes = fmt::format("{:.0f} ({:.0f}–{:.0f})", c.seconds.mean / 60, c.seconds.min / 60, c.seconds.max / 60);
+  if (images.empty() && minutes.empty()) return "-";
+  return (images.empty() ? "-" : images) + " · " + (minutes.empty() ? "-" : minutes);
+}
+
+// The study's cost beside its accuracy: what a table at each variant would cost per cell.
+std::string cost_table(const StudyGroup& g, const std::vector<StudyVariant>& variants) {
+  bool any = false;
+  for (const auto& r : g.rows)
+    for (const auto& c : r.cells) any |= c.summary.n > 0 && (c.images.n > 0 || c.seconds.n > 0);
+  if (!any) return "";
+  std::string s = "Cost per run (mean over seeds): images seen · wall minutes (min–max):\n\n| bits | method |";
+  for (const auto& v : variants) s += fmt::format(" {} |", v.name);
+  s += "\n|---|---|";
+  for (size_t i = 0; i < variants.size(); ++i) s += "---|";
+  s += "\n";
+  for (const auto& r : g.rows) {
+    s += fmt::format("| {} | {} |", bits_name(r.bits), r.label);
+    for (const auto& c : r.cells) s += " " + cost_text(c) + " |";
+    s += "\n";
+  }
+  return s + "\nWall minutes depend on the machine and on what else ran beside each run (see the provenance "
+             "below); images seen do not.\n\n";
+}
+
 }  // namespace
 
 std::string render_study_markdown(const Study& st) {
@@ -142,7 +174,7 @@ std::string render_study_markdown(const Study& st) {
       for (size_t v = 0; v < st.variants.size(); ++v)
         s += fmt::format("- {} `{}`: {}\n", bits_name(b), st.variants[v].name, ranking_text(rows, v));
     }
-    s += "\n";
+    s += "\n" + cost_table(g, st.variants);
   }
   if (diverged)
     s += "‡ diverged: a non-finite loss ended that run's training; it reports its last evaluated epoch.\n\n";
@@ -152,7 +184,9 @@ std::string render_study_markdown(const Study& st) {
 }
 
 std::string render_study_csv(const Study& st) {
-  std::string s = "dataset,model,label,w_bits,a_bits,variant,settings,metric,n,mean,std,min,max,seeds,values,diverged\n";
+  std::string s =
+      "dataset,model,label,w_bits,a_bits,variant,settings,metric,n,mean,std,min,max,seeds,values,diverged,"
+      "images_mean,seconds_mean\n";
   for (const auto& g : st.groups)
     for (const auto& r : g.rows)
       for (size_t v = 0; v < r.cells.size(); ++v) {
@@ -163,10 +197,12 @@ std::string render_study_csv(const Study& st) {
           seeds += (i ? " " : "") + std::to_string(c.seeds[i]);
           values += (i ? " " : "") + fmt::format("{:.4f}", c.values[i]);
         }
-        s += fmt::format("{},{},{},{},{},{},{},{},{},{:.4f},{:.4f},{:.4f},{:.4f},{},{},{}\n", csv_field(g.dataset),
+        s += fmt::format("{},{},{},{},{},{},{},{},{},{:.4f},{:.4f},{:.4f},{:.4f},{},{},{},{},{}\n", csv_field(g.dataset),
                          csv_field(g.model), csv_field(r.label), r.bits.w, r.bits.a, csv_field(st.variants[v].name),
                          csv_field(st.variants[v].settings), csv_field(st.metric), c.summary.n, c.summary.mean,
-                         c.summary.std, c.summary.min, c.summary.max, csv_field(seeds), csv_field(values), c.diverged);
+                         c.summary.std, c.summary.min, c.summary.max, csv_field(seeds), csv_field(values), c.diverged,
+                         c.images.n > 0 ? fmt::format("{:.0f}", c.images.mean) : "",
+                         c.seconds.n > 0 ? fmt::format("{:.1f}", c.seconds.mean) : "");
       }
   return s;
 }

@@ -26,6 +26,7 @@ struct StudyCell {
   std::vector<int64_t> seeds;
   Summary summary;
   int diverged = 0;
+  Summary images, seconds;  // per run: images its training computed on, its wall time (n = 0: not recorded)
 };
 
 struct StudyRow {

@@ -9,12 +9,16 @@
 namespace dfq {
 namespace {
 
-void add(RunStore& store, const std::string& suite, const std::string& method, int bits, int64_t seed, double top1) {
+void add(RunStore& store, const std::string& suite, const std::string& method, int bits, int64_t seed, double top1,
+         double images = 0, double seconds = 0) {
   RunKey k{suite, method, "resnet20", "fashion-mnist", bits, bits, seed};
   Environment e;
   e.host = "test";
   auto id = store.begin_run(k, "{}", "h", e, "paper", 2023);
-  store.finish_run(id, {{"top1", top1}});
+  std::map<std::string, double> metrics = {{"top1", top1}};
+  if (images > 0) metrics["train_images"] = images;
+  if (seconds > 0) metrics["train_seconds"] = seconds;
+  store.finish_run(id, metrics);
 }
 
 TEST(Study, VariantsSideBySideWithSpreadAndRanking) {
@@ -22,10 +26,11 @@ TEST(Study, VariantsSideBySideWithSpreadAndRanking) {
   RunStore store(dir.file("runs.sqlite"));
   // Variant "short": gdfq ahead; "long": adasg ahead with a clear gap.
   for (int64_t seed = 0; seed < 3; ++seed) {
-    add(store, "st@short", "adasg", 4, seed, 80.0 + seed);         // 80 81 82
+    add(store, "st@short", "adasg", 4, seed, 80.0 + seed, 0, 60.0 * 5);  // 80 81 82; 5 minutes, no images
     add(store, "st@short", "gdfq", 4, seed, 82.0 + 2.0 * seed);    // 82 84 86
     add(store, "st@long", "adasg", 4, seed, 90.0 + 0.5 * seed);    // 90 90.5 91
-    add(store, "st@long", "gdfq", 4, seed, 85.0 + 0.5 * seed);     // 85 85.5 86
+    add(store, "st@long", "gdfq", 4, seed, 85.0 + 0.5 * seed,      // 85 85.5 86
+        240000, 60.0 * (70 + 2 * seed));                          // 70 72 74 minutes
   }
   add(store, "st@extra", "gdfq", 4, 0, 70.0);   // not in the suite file: listed after, sorted
   add(store, "other", "gdfq", 4, 0, 10.0);      // another suite: never read
@@ -68,9 +73,17 @@ TEST(Study, VariantsSideBySideWithSpreadAndRanking) {
   const auto w = welch_t_test(g.rows[1].cells[1].values, g.rows[0].cells[1].values);  // short: 81 vs 84
   EXPECT_NE(md.find("- W4A4 `short`: gdfq 84.00 > (" + p_text(w) + ") adasg 81.00"), std::string::npos) << md;
 
+  // Cost per run beside the accuracy, where the runs recorded it.
+  EXPECT_NE(md.find("| W4A4 | gdfq | 240k · 72 (70–74) | - | - |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| W4A4 | adasg | - | - · 5 (5–5) | - |"), std::string::npos) << md;
+
   const auto csv = render_study_csv(study);
+  EXPECT_NE(csv.find("fashion-mnist,resnet20,gdfq,4,4,long,epochs=6,top1,3,85.5000,0.5000,85.0000,86.0000,0 1 2,"
+                     "85.0000 85.5000 86.0000,0,240000,4320.0\n"),
+            std::string::npos)
+      << csv;
   EXPECT_NE(csv.find("fashion-mnist,resnet20,gdfq,4,4,short,epochs=2,top1,3,84.0000,2.0000,82.0000,86.0000,0 1 2,"
-                     "82.0000 84.0000 86.0000,0\n"),
+                     "82.0000 84.0000 86.0000,0,,\n"),
             std::string::npos)
       << csv;
 }
