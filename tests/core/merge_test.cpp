@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <algorithm>
+#include <filesystem>
+
 #include "apps/merge.h"
 #include "core/store/run_store.h"
 #include "core/store/sqlite_db.h"
@@ -94,6 +97,72 @@ TEST(Merge, RefusesToMergeAStoreIntoItselfAndNeedsShards) {
   EXPECT_THROW(merge_stores({dir.file("a.sqlite")}, dir.file("a.sqlite")), InvalidInputError);
   EXPECT_THROW(merge_stores({}, dir.file("b.sqlite")), InvalidInputError);
   EXPECT_THROW(merge_stores({dir.file("missing.sqlite")}, dir.file("b.sqlite")), MissingFileError);
+}
+
+// A study's cells reused by a table with the same configuration: --suite/--as copy one
+// suite's finished runs under another name, which the table's sweep then finds done.
+TEST(Merge, RecordsOneSuitesRunsUnderANewNameOnce) {
+  testing::TempDir dir;
+  const auto study = dir.file("study.sqlite");
+  {
+    RunStore s(study);
+    Environment e;
+    e.host = "vm";
+    for (const char* suite : {"st@cal200", "st@cal800"}) {
+      RunKey k = cell("gdfq", 0);
+      k.suite = suite;
+      const auto id = s.begin_run(k, "{\"epochs\":12}", std::string("hash-") + suite, e, "Paper", 2020);
+      s.log_curves(id, 1, {{"test_top1", 80.0}});
+      s.finish_run(id, {{"top1", suite == std::string("st@cal200") ? 81.0 : 84.0}});
+    }
+    RunKey k = cell("gdfq", 1);
+    k.suite = "st@cal200";
+    s.end_run(s.begin_run(k, "{}", "hash-st@cal200", e), "interrupted", "");
+  }
+  const auto into = dir.file("cpu.sqlite");
+  const auto first = merge_stores({study}, into, {"st@cal200", "cpu"});
+  EXPECT_EQ(first.added, 1);
+  EXPECT_EQ(first.unfinished, 1);    // the interrupted seed 1
+  EXPECT_EQ(first.other_suites, 1);  // cal800 stays out
+  const auto original = RunStore(study, RunStore::Access::ReadOnly).list_runs();
+  {
+    RunStore store(into, RunStore::Access::ReadOnly);
+    const auto runs = store.list_runs();
+    ASSERT_EQ(runs.size(), 1u);
+    EXPECT_EQ(runs[0].key.suite, "cpu");
+    EXPECT_EQ(runs[0].config_hash, "hash-st@cal200");
+    EXPECT_DOUBLE_EQ(store.metrics(runs[0].id).at("top1"), 81.0);
+    EXPECT_EQ(store.curves(runs[0].id).size(), 1u);
+    RunKey k = cell("gdfq", 0);
+    k.suite = "cpu";
+    EXPECT_TRUE(store.find_done(k, "hash-st@cal200").has_value());  // the table's sweep skips it
+    const auto source = std::find_if(original.begin(), original.end(),
+                                     [](const RunRecord& r) { return r.key.suite == "st@cal200" && r.status == "done"; });
+    ASSERT_NE(source, original.end());
+    EXPECT_EQ(runs[0].uid, source->uid + "@cpu");
+    EXPECT_NE(runs[0].merged_from.find("study.sqlite, suite st@cal200 as cpu"), std::string::npos) << runs[0].merged_from;
+  }
+  // Again: nothing added; the study store is unchanged.
+  const auto second = merge_stores({study}, into, {"st@cal200", "cpu"});
+  EXPECT_EQ(second.added, 0);
+  EXPECT_EQ(second.present, 1);
+  EXPECT_EQ(RunStore(study, RunStore::Access::ReadOnly).list_runs().size(), original.size());
+  // Refused, before the target store is created: --as alone, a name that is none, the
+  // suite's own name, a suite the shards lack.
+  const auto other = dir.file("other.sqlite");
+  auto refused = [&](const MergeOptions& o, const std::string& needle) {
+    try {
+      merge_stores({study}, other, o);
+      ADD_FAILURE() << "expected an error mentioning " << needle;
+    } catch (const InvalidInputError& e) {
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    }
+    EXPECT_FALSE(std::filesystem::exists(other));
+  };
+  refused({"", "cpu"}, "--as needs --suite");
+  refused({"st@cal200", "a/b"}, "'a/b' is not a suite name");
+  refused({"st@cal200", "st@cal200"}, "is the suite's own name");
+  refused({"st@cal50", "cpu"}, "no run of suite 'st@cal50' in");
 }
 
 TEST(Merge, RunsRecordTheSlurmJobTheyRanIn) {
