@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <set>
 
@@ -121,24 +122,33 @@ std::string cost_text(const StudyCell& c) {
   return (images.empty() ? "-" : images) + " · " + (minutes.empty() ? "-" : minutes);
 }
 
-// The study's cost beside its accuracy: what a table at each variant would cost per cell.
-std::string cost_table(const StudyGroup& g, const std::vector<StudyVariant>& variants) {
-  bool any = false;
-  for (const auto& r : g.rows)
-    for (const auto& c : r.cells) any |= c.summary.n > 0 && (c.images.n > 0 || c.seconds.n > 0);
-  if (!any) return "";
-  std::string s = "Cost per run (mean over seeds): images seen · wall minutes (min–max):\n\n| bits | method |";
+// A group's table: a row per (bit-width, method), a column per variant, each cell as `text`
+// writes it. The accuracy table and the cost table are both this one.
+std::string variant_table(const StudyGroup& g, const std::vector<StudyVariant>& variants,
+                          const std::function<std::string(const StudyCell&)>& text) {
+  std::string s = "| bits | method |";
   for (const auto& v : variants) s += fmt::format(" {} |", v.name);
   s += "\n|---|---|";
   for (size_t i = 0; i < variants.size(); ++i) s += "---|";
   s += "\n";
   for (const auto& r : g.rows) {
     s += fmt::format("| {} | {} |", bits_name(r.bits), r.label);
-    for (const auto& c : r.cells) s += " " + cost_text(c) + " |";
+    for (const auto& c : r.cells) s += " " + text(c) + " |";
     s += "\n";
   }
-  return s + "\nWall minutes depend on the machine and on what else ran beside each run (see the provenance "
-             "below); images seen do not.\n\n";
+  return s;
+}
+
+// The study's cost beside its accuracy: what a table at each variant would cost per cell.
+std::string cost_table(const StudyGroup& g, const std::vector<StudyVariant>& variants) {
+  bool any = false;
+  for (const auto& r : g.rows)
+    for (const auto& c : r.cells) any |= c.summary.n > 0 && (c.images.n > 0 || c.seconds.n > 0);
+  if (!any) return "";
+  return "Cost per run (mean over seeds): images seen · wall minutes (min–max):\n\n" +
+         variant_table(g, variants, cost_text) +
+         "\nWall minutes depend on the machine and on what else ran beside each run (see the provenance "
+         "below); images seen do not.\n\n";
 }
 
 }  // namespace
@@ -153,19 +163,9 @@ std::string render_study_markdown(const Study& st) {
   s += "\nCells: mean ± sample std over seeds (n; min–max).\n\n";
   bool diverged = false;
   for (const auto& g : st.groups) {
-    s += fmt::format("### {} / {}\n\n| bits | method |", g.dataset, g.model);
-    for (const auto& v : st.variants) s += fmt::format(" {} |", v.name);
-    s += "\n|---|---|";
-    for (size_t i = 0; i < st.variants.size(); ++i) s += "---|";
-    s += "\n";
-    for (const auto& r : g.rows) {
-      s += fmt::format("| {} | {} |", bits_name(r.bits), r.label);
-      for (const auto& c : r.cells) {
-        s += " " + study_cell_text(c) + " |";
-        diverged |= c.diverged > 0;
-      }
-      s += "\n";
-    }
+    s += fmt::format("### {} / {}\n\n", g.dataset, g.model) + variant_table(g, st.variants, study_cell_text);
+    for (const auto& r : g.rows)
+      for (const auto& c : r.cells) diverged |= c.diverged > 0;
     s += "\nRanking per variant (Welch's p between neighbours):\n\n";
     for (const auto& b : g.bits) {
       std::vector<const StudyRow*> rows;
