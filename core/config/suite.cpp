@@ -246,24 +246,27 @@ Suite load_suite(const std::string& name_or_path, const std::string& configs_dir
       if (!seen.insert(v).second) throw InvalidInputError(fmt::format("{}: {} lists {} twice", path, what, v));
   };
   once("methods", s.methods);
-  std::vector<std::string> bits, seeds;
-  for (const auto& b : s.bits) bits.push_back(fmt::format("W{}A{}", b.w, b.a));
-  for (const auto& v : s.seeds) seeds.push_back(std::to_string(v));
+  auto bit_name = [](const BitWidth& b) { return fmt::format("W{}A{}", b.w, b.a); };
+  auto seed_texts = [](const std::vector<int64_t>& list) {
+    std::vector<std::string> out;
+    for (const auto& v : list) out.push_back(std::to_string(v));
+    return out;
+  };
+  std::vector<std::string> bits, seeded_bits;
+  for (const auto& b : s.bits) bits.push_back(bit_name(b));
   once("bits", bits);
-  once("seeds", seeds);
+  once("seeds", seed_texts(s.seeds));
   // bit_seeds: each bit-width once, one the suite runs, each seed once.
-  std::set<std::string> seeded;
   for (const auto& [b, list] : s.bit_seeds) {
-    const auto name = fmt::format("W{}A{}", b.w, b.a);
-    if (!seeded.insert(name).second) throw InvalidInputError(fmt::format("{}: bit_seeds lists {} twice", path, name));
+    seeded_bits.push_back(bit_name(b));
     bool listed = std::find(s.bits.begin(), s.bits.end(), b) != s.bits.end();
     for (const auto& [m, extra] : s.extra_bits) listed = listed || std::find(extra.begin(), extra.end(), b) != extra.end();
     if (!listed)
-      throw InvalidInputError(fmt::format("{}: bit_seeds names {}, which is not in bits or extra_bits", path, name));
-    std::vector<std::string> texts;
-    for (const auto& v : list) texts.push_back(std::to_string(v));
-    once(fmt::format("bit_seeds.{}", name).c_str(), texts);
+      throw InvalidInputError(
+          fmt::format("{}: bit_seeds names {}, which is not in bits or extra_bits", path, seeded_bits.back()));
+    once(("bit_seeds." + seeded_bits.back()).c_str(), seed_texts(list));
   }
+  once("bit_seeds", seeded_bits);
   // The name labels runs and names the folders of logs and reports.
   if (!is_safe_component(s.name))
     throw InvalidInputError(fmt::format("{}: suite name '{}' is not valid: use letters, digits, '.', '_' and '-' (it "
