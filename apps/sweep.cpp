@@ -350,6 +350,7 @@ class WorkerPool {
     const int code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
     const bool killed_stalled = w.stalled && o_.kill_stalled;
     const bool interrupted = code != 0 && !killed_stalled && (stopping || code == 130);
+    if (!interrupted) resumed_ended_ += w.start_fraction;  // now counted as ended
     if (code == 0) {
       ++sum_.done;
       finished_.push_back(w.run_id);
@@ -401,13 +402,25 @@ class WorkerPool {
     return cells;
   }
 
+  // The work of the counted and running cells done before this sweep, in cells: a cell that
+  // resumed from its checkpoint at 70 % adds 0.7 (not this sweep's pace: the ETA leaves it out).
+  double resumed() const {
+    double cells = resumed_ended_;
+    for (const auto& [pid, w] : running_) cells += w.start_fraction;
+    return cells;
+  }
+
   // Counts and each running cell's last log line; reads the logs once, noting how far each
   // cell is (a phase line without a fraction, e.g. "int8 export", keeps its last fraction).
   std::string status() {
     std::string s = fmt::format("{} running, {} done, {} failed", running_.size(), sum_.done, sum_.failed);
     for (auto& [pid, w] : running_) {
       const auto last = last_log_line(w.log);
-      w.fraction = std::max(w.fraction, progress_fraction(last));
+      const double now = progress_fraction(last);
+      // A resumed cell's first line says where it starts (methods/train/trainer.cpp: "gdfq ...:
+      // resuming after epoch 2/36 from ..."); the next line follows an iteration later.
+      if (last.find(": resuming after ") != std::string::npos) w.start_fraction = now;
+      w.fraction = std::max(w.fraction, now);
       s += " | " + (last.empty() ? cell_name(w.key) : last);
     }
     return s;
@@ -422,6 +435,7 @@ class WorkerPool {
     uintmax_t log_size = 0;
     bool stalled = false;
     double fraction = 0;  // of the cell done, as its log last said
+    double start_fraction = 0;  // where it resumed from its checkpoint, 0 for a fresh start
   };
   const SweepOptions& o_;
   RunStore& store_;
@@ -432,6 +446,7 @@ class WorkerPool {
   std::map<pid_t, Worker> running_;
   std::string disk_full_;
   std::vector<int64_t> finished_;
+  double resumed_ended_ = 0;  // resumed() of the cells that ended done or failed
 };
 
 }  // namespace
@@ -455,7 +470,11 @@ void print_dry_run(const std::vector<ResolvedCell>& cells, const std::string& ra
   double total_hours = 0;
   for (const auto& c : cells) {
     std::string line = cell_name(c.key);
-    if (c.method->has_setting("iters_per_epoch")) {
+    // zeroq's released code is post-training: its schedule keys apply only with finetune=true.
+    const bool finetunes = !c.method->has_setting("finetune") || c.config.json().at("finetune").get<bool>();
+    if (!finetunes) {
+      line += "  (post-training, finetune=false: distillation and calibration only)";
+    } else if (c.method->has_setting("iters_per_epoch")) {
       const auto s = Schedule::block().read(c.config);
       const int64_t iterations = s.epochs * s.iters_per_epoch;
       line += fmt::format("  {} iterations x batch {} = {} images", iterations, s.batch_size, iterations * s.batch_size);
@@ -570,7 +589,7 @@ SweepSummary run_sweep(const SweepOptions& o) {
     // Cells that ended (an interrupted one did not: the next sweep runs it again).
     const std::string status = pool.status();  // before under_way(): it reads the logs
     progress.update(sum.done + sum.failed + sum.elsewhere + (sum.skipped - skipped_before), status,
-                    pool.under_way());
+                    pool.under_way(), pool.resumed());
     if (stopping && pool.size() == 0) break;
   }
   sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

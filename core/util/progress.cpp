@@ -49,7 +49,7 @@ double ProgressReporter::elapsed_seconds() const {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
 }
 
-void ProgressReporter::update(int64_t done, const std::string& status, double under_way) {
+void ProgressReporter::update(int64_t done, const std::string& status, double under_way, double resumed) {
   if (!g_enabled) return;
   last_done_ = done;
   auto now = std::chrono::steady_clock::now();
@@ -59,7 +59,7 @@ void ProgressReporter::update(int64_t done, const std::string& status, double un
   if (drawn_ && std::chrono::duration<double>(now - last_draw_).count() < gap && done < total_) return;
   drawn_ = true;
   last_draw_ = now;
-  draw(done, status, false, under_way);
+  draw(done, status, false, under_way, resumed);
 }
 
 void ProgressReporter::phase(const std::string& status) {
@@ -80,12 +80,17 @@ void ProgressReporter::finish(const std::string& status) {
   draw(last_done_, status, true);
 }
 
-void ProgressReporter::draw(int64_t done, const std::string& status, bool final, double under_way) {
+void ProgressReporter::draw(int64_t done, const std::string& status, bool final, double under_way,
+                            double resumed) {
   double el = elapsed_seconds();
   double rate = el > 0 ? static_cast<double>(done - first_) / el : 0;
-  const double progressed = static_cast<double>(done - first_) + std::max(0.0, under_way);
-  const double pace = el > 0 ? progressed / el : 0;  // with the work under way
-  double eta = pace > 0 ? (static_cast<double>(total_ - first_) - progressed) / pace : -1;
+  under_way = std::max(0.0, under_way);
+  const double left = static_cast<double>(total_ - done) - under_way;
+  // This run's own work: the steps it counted and the work under way, less what was done
+  // before it started.
+  const double gained = static_cast<double>(done - first_) + under_way - std::max(0.0, resumed);
+  const double pace = el > 0 && gained > 0 ? gained / el : 0;
+  double eta = pace > 0 ? std::max(0.0, left) / pace : -1;
   int pct = total_ > 0 ? static_cast<int>(100.0 * done / total_) : 100;
   std::string line = final
       ? fmt::format("{}: {}/{} {} in {} ({:.2f} {}/s) {}", title_, done, total_, unit_,

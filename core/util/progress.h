@@ -12,8 +12,10 @@ class ProgressReporter {
   ProgressReporter(std::string title, int64_t total, std::string unit = "it", int64_t first = 0);
   // Advances to `done` steps; redraws at most a few times per second. `under_way`: steps'
   // worth of work begun but not done (e.g. 1.4 when two running cells are at 60 % and 80 %),
-  // counted in the rate and ETA but not in the count.
-  void update(int64_t done, const std::string& status = "", double under_way = 0);
+  // counted in the ETA but not in the count. `resumed`: steps' worth of the counted and
+  // under-way work that was done before this reporter started (a sweep's resumed cells: one
+  // that restarts at 70 % adds 0.7): not this run's pace, so left out of the ETA's rate.
+  void update(int64_t done, const std::string& status = "", double under_way = 0, double resumed = 0);
   // Draws the current position now with `status` (not throttled): a phase that starts and
   // takes a while without steps, e.g. "evaluating", shows at once in a sweep's status.
   void phase(const std::string& status);
@@ -24,7 +26,7 @@ class ProgressReporter {
   static void set_enabled(bool on);
 
  private:
-  void draw(int64_t done, const std::string& status, bool final, double under_way = 0);
+  void draw(int64_t done, const std::string& status, bool final, double under_way = 0, double resumed = 0);
   std::string title_;
   int64_t total_;
   std::string unit_;

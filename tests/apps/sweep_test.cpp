@@ -335,15 +335,17 @@ TEST(SweepDryRun, ListsResolvedSchedulesAndEstimatesWithoutData) {
   o.dry_run = true;
   o.seeds = {0};
   o.bits = {{4, 4}};
-  o.methods = {"gdfq", "adasg", "qimera"};
+  o.methods = {"gdfq", "adasg", "qimera", "zeroq"};
   const std::string rates = dir.file("rates.yaml");
-  std::ofstream(rates) << "gdfq: 40\nadasg: 50\n";
+  std::ofstream(rates) << "gdfq: 40\nadasg: 50\nzeroq: 10\n";
   o.rates = rates;
   ::testing::internal::CaptureStdout();
   const auto summary = run_sweep(o);
   const std::string out = ::testing::internal::GetCapturedStdout();
-  EXPECT_EQ(summary.total, 3);
+  EXPECT_EQ(summary.total, 4);
   EXPECT_EQ(summary.done, 0);
+  // zeroq is post-training (finetune=false): no fine-tuning iterations, no hours.
+  EXPECT_NE(out.find("zeroq-cifar10-resnet20-W4A4-seed0  (post-training, finetune=false"), std::string::npos) << out;
   // gdfq: 400 x 200 iterations at batch 200; 80,000 x 40 ms = 0.9 h.
   EXPECT_NE(out.find("gdfq-cifar10-resnet20-W4A4-seed0  80000 iterations x batch 200 = 16000000 images  ~0.9 h"),
             std::string::npos)

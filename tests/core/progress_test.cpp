@@ -69,11 +69,35 @@ TEST(Progress, TheEtaCountsWorkUnderWay) {
   EXPECT_NE(some.find(" 0/4 cells"), std::string::npos) << "work under way is not counted as done: " << some;
 }
 
+// A sweep that resumes a cell at 70 % did not make that 70 %: with no other work under way
+// the ETA has no pace yet ("?"), where it used to count the earlier work as this sweep's and
+// say the sweep would end soon.
+TEST(Progress, TheEtaLeavesOutWorkDoneBeforeTheStart) {
+  ProgressReporter::set_enabled(true);
+  testing::internal::CaptureStderr();
+  {
+    ProgressReporter p("sweep s", 4, "cells");
+    p.update(0, "1 running", 0.7, 0.7);
+  }
+  const std::string resumed = last_line(testing::internal::GetCapturedStderr());
+  EXPECT_NE(resumed.find("ETA ?"), std::string::npos) << resumed;
+  testing::internal::CaptureStderr();
+  {
+    ProgressReporter p("sweep s", 4, "cells");
+    p.update(1, "1 running", 0.0, 0.7);  // the resumed cell ended: its 0.3 is this sweep's work
+  }
+  const std::string ended = last_line(testing::internal::GetCapturedStderr());
+  EXPECT_EQ(ended.find("ETA ?"), std::string::npos) << ended;
+  EXPECT_NE(ended.find(" 1/4 cells"), std::string::npos) << ended;
+}
+
 TEST(Progress, ReadsAWorkersFractionAndFitsTheTerminal) {
   EXPECT_DOUBLE_EQ(progress_fraction("gdfq W4A4 resnet20 seed 0:  55% 221/400 it | 0.12 it/s | epoch 5/8 g_loss"),
                    221.0 / 400.0);
   EXPECT_DOUBLE_EQ(progress_fraction("teacher resnet20 on fashion-mnist: 100% 10/10 it in 3s"), 1.0);
   EXPECT_DOUBLE_EQ(progress_fraction("starting"), 0.0);
+  // A resumed worker's first line: where the cell starts.
+  EXPECT_DOUBLE_EQ(progress_fraction("gdfq W4A4 resnet20 seed 2: resuming after epoch 3/12 from ckpt/a.pt"), 0.25);
   EXPECT_EQ(fit_width("abcdef", 4), "abcd");
   EXPECT_EQ(fit_width("ab", 4), "ab");
   EXPECT_EQ(fit_width("85.00 ± 1.00", 7), "85.00 ±");  // ± is one character of two bytes
